@@ -1,0 +1,27 @@
+"""The reference project's `Definitions`: what `dagster dev -m dagster_and_etl.definitions` loads."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_and_etl import settings
+from dagster_and_etl.defs import assets, jobs, schedules, sensors
+from dagster_and_etl.defs.resources import build_resources
+
+
+def build_definitions(data_root: Path | None = None) -> dg.Definitions:
+    """The definitions over one data root (default: `DAGSTER_ETL_DATA_DIR`, else the repo's `data/`).
+
+    Notebooks and tests build them over a temporary root; the definitions themselves do not
+    change, only the resources that say where the files and the database are.
+    """
+    return dg.Definitions(
+        assets=[assets.raw_partition_data, assets.raw_dynamic_partition_data],
+        jobs=[jobs.import_partition_job, jobs.import_dynamic_partition_job],
+        schedules=[schedules.asset_partitioned_schedule],
+        sensors=[sensors.dynamic_sensor],
+        resources=build_resources(settings.data_root() if data_root is None else Path(data_root)),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,7 @@
+import dagster as dg
+
+# One partition per day of data; a day's partition is complete (and scheduled) once the day is over.
+daily_partitions = dg.DailyPartitionsDefinition(start_date="2018-01-22")
+
+# One partition per landed file, registered by the sensor as files arrive; the key is the file's stem.
+file_partitions = dg.DynamicPartitionsDefinition(name="source_files")

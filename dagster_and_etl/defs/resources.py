@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from dagster_and_etl import settings
+from dagster_and_etl.csv_format import SourceFileError
+from dagster_and_etl.file_scan import CSV_SUFFIX, LandedFile, partition_key_problem, scan_folder
+
+
+class SourceFolder(dg.ConfigurableResource):
+    """The landing folder: where the files arrive that the jobs load and the sensor watches."""
+
+    path: str
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.path)
+
+    def file_for(self, partition_key: str) -> Path:
+        """The file a partition key names: `<folder>/<key>.csv`, never anything outside the folder."""
+        problem = partition_key_problem(partition_key)
+        if problem:
+            raise SourceFileError(
+                f"{partition_key}{CSV_SUFFIX}",
+                f"partition key {partition_key!r} cannot name a file in the source folder: {problem}",
+            )
+        return self.folder / f"{partition_key}{CSV_SUFFIX}"
+
+    def scan(self) -> tuple[list[LandedFile], list[str]]:
+        return scan_folder(self.folder)
+
+
+def build_resources(data_root: Path) -> dict:
+    """The resources for one data root: its source folder and its DuckDB file."""
+    return {
+        "source": SourceFolder(path=str(settings.source_dir(data_root))),
+        "database": DuckDBResource(database=str(settings.database_path(data_root))),
+    }

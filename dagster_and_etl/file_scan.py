@@ -1,0 +1,122 @@
+"""What the file sensor sees: the landed CSV files of a folder, and a compact cursor of them.
+
+A file is identified by its *run key* `name@mtime_ns:size`: a new file, a late file with an
+old mtime and a file replaced in place all have a run key the sensor has not requested yet.
+
+The cursor stores a 7-byte BLAKE2 digest of each requested run key whose file is still in the
+folder (about 9.3 bytes a file once base64-encoded), so it stays small at 100,000 files and
+shrinks when files go away. A digest collision could hide one changed file; at 100,000 files
+the chance per change is about 1 in 10^12.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
+
+CSV_SUFFIX = ".csv"
+DIGEST_SIZE = 7
+CURSOR_FORMAT = "run-key-digests/1"
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """A CSV file in the source folder, as one sensor tick saw it."""
+
+    name: str
+    mtime_ns: int
+    size: int
+
+    @property
+    def partition_key(self) -> str:
+        return self.name[: -len(CSV_SUFFIX)]
+
+    @property
+    def run_key(self) -> str:
+        return f"{self.name}@{self.mtime_ns}:{self.size}"
+
+    @property
+    def digest(self) -> bytes:
+        return run_key_digest(self.run_key)
+
+
+def run_key_digest(run_key: str) -> bytes:
+    return hashlib.blake2b(run_key.encode(), digest_size=DIGEST_SIZE).digest()
+
+
+def is_landed_csv_name(name: str) -> bool:
+    """A finished CSV: not hidden, ends in `.csv` (a `.part` or `.tmp` name is still being written)."""
+    return name.endswith(CSV_SUFFIX) and not name.startswith(".") and len(name) > len(CSV_SUFFIX)
+
+
+def partition_key_problem(key: str) -> str | None:
+    """Why `key` cannot name a file in the source folder, or None when it can."""
+    if not key:
+        return "it is empty"
+    if key in (".", "..") or key.startswith("."):
+        return "it starts with '.'"
+    if "/" in key or "\\" in key or os.sep in key:
+        return "it contains a path separator"
+    if Path(key).is_absolute():
+        return "it is an absolute path"
+    bad = [s for s in INVALID_PARTITION_SUBSTRINGS if s in key]
+    if bad:
+        return f"it contains {bad[0]!r}, which Dagster does not allow in a partition key"
+    return None
+
+
+def scan_folder(folder: Path) -> tuple[list[LandedFile], list[str]]:
+    """The landed CSV files of `folder` (subfolders, hidden and partial files left out), and the
+    names of CSV files whose name cannot be a partition key (reported, never requested)."""
+    landed, unusable = [], []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not is_landed_csv_name(entry.name):
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+                stat = entry.stat()
+            except FileNotFoundError:  # removed between listing and stat
+                continue
+            if partition_key_problem(entry.name[: -len(CSV_SUFFIX)]):
+                unusable.append(entry.name)
+                continue
+            landed.append(LandedFile(entry.name, stat.st_mtime_ns, stat.st_size))
+    return landed, unusable
+
+
+def encode_cursor(digests: set[bytes]) -> str:
+    packed = base64.b64encode(b"".join(sorted(digests))).decode("ascii")
+    return json.dumps({"format": CURSOR_FORMAT, "digests": packed}, separators=(",", ":"))
+
+
+def decode_cursor(cursor: str | None) -> tuple[set[bytes], str | None]:
+    """The run-key digests in a cursor, and a warning when the cursor had to be discarded.
+
+    An empty cursor means a first tick. A cursor that cannot be read (garbage, or the course
+    sensor's `{filename: mtime}` format) is discarded with a warning: every file present is
+    then requested again under its run key, and the daemon skips the runs it already made.
+    """
+    if not cursor:
+        return set(), None
+    try:
+        state = json.loads(cursor)
+        if not isinstance(state, dict) or state.get("format") != CURSOR_FORMAT:
+            raise ValueError("not in this sensor's format")
+        packed = base64.b64decode(state["digests"], validate=True)
+        if len(packed) % DIGEST_SIZE:
+            raise ValueError("truncated")
+    except (ValueError, KeyError, TypeError) as err:
+        shown = cursor if len(cursor) <= 60 else cursor[:57] + "..."
+        return set(), (
+            f"Discarding a cursor this sensor cannot read ({err}): {shown!r}. Every file present will be "
+            "requested again; runs already made for a file are skipped by their run key."
+        )
+    return {packed[i : i + DIGEST_SIZE] for i in range(0, len(packed), DIGEST_SIZE)}, None

@@ -1,0 +1,61 @@
+"""Where the data lives and how the sensor is tuned, read from environment variables.
+
+Every path is derived from the package's location or an absolute override, never from the
+working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+
+DATA_DIR_ENV = "DAGSTER_ETL_DATA_DIR"
+SENSOR_INTERVAL_ENV = "DAGSTER_ETL_SENSOR_INTERVAL"
+MAX_RUNS_PER_TICK_ENV = "DAGSTER_ETL_MAX_RUNS_PER_TICK"
+
+DEFAULT_SENSOR_INTERVAL_SECONDS = 30
+# Dagster validates every requested key against the registered partitions on each tick,
+# so a cap keeps the first tick over a full folder short; the backlog drains over ticks.
+DEFAULT_MAX_RUNS_PER_TICK = 100
+
+
+def data_root() -> Path:
+    """The data root: `$DAGSTER_ETL_DATA_DIR` if set, else the repository's `data/`."""
+    override = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(override).expanduser().resolve() if override else REPO_DIR / "data"
+
+
+def source_dir(root: Path) -> Path:
+    """The landing folder the jobs read and the sensor watches."""
+    return Path(root) / "source"
+
+
+def database_path(root: Path) -> Path:
+    """The DuckDB file the assets write."""
+    return Path(root) / "staging" / "data.duckdb"
+
+
+def _positive_int(env_name: str, default: int) -> int:
+    raw = os.environ.get(env_name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{env_name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{env_name} must be at least 1, got {value}")
+    return value
+
+
+def sensor_interval_seconds() -> int:
+    """The sensor's minimum interval: read once, when the sensor is defined."""
+    return _positive_int(SENSOR_INTERVAL_ENV, DEFAULT_SENSOR_INTERVAL_SECONDS)
+
+
+def max_runs_per_tick() -> int:
+    """The per-tick cap on run requests: read on every tick, so it can be changed live."""
+    return _positive_int(MAX_RUNS_PER_TICK_ENV, DEFAULT_MAX_RUNS_PER_TICK)
