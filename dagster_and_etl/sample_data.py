@@ -8,10 +8,11 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from dagster_and_etl import settings
@@ -39,6 +40,17 @@ def day_csv(day: date, variant: str = "original") -> str:
     rng = random.Random(f"{SEED}-{day.isoformat()}-{variant}")
     start = 100.0 + (day - FIRST_DAY).days * 0.5
     return "\n".join([HEADER_LINE, *_rows(day, rng, start)]) + "\n"
+
+
+def arrival_time(day: date) -> datetime:
+    """When a day's file normally lands: 05:00 UTC the next morning, an hour before the schedule."""
+    return datetime.combine(day + timedelta(days=1), time(5, 0), tzinfo=timezone.utc)
+
+
+def stamp(path: Path, when: datetime) -> None:
+    """Set a file's modification time, so run keys (name, mtime, size) are the same on every run."""
+    ns = int(when.timestamp()) * 1_000_000_000
+    os.utime(path, ns=(ns, ns))
 
 
 def source_days() -> list[date]:
@@ -116,6 +128,7 @@ def write_sample_data(root: Path, include_extras: bool = True) -> list[Path]:
         path = settings.source_dir(root) / f"{day.isoformat()}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(day_csv(day), encoding="utf-8", newline="")
+        stamp(path, arrival_time(day))
         written.append(path)
     if include_extras:
         for prepared in PREPARED_FILES.values():

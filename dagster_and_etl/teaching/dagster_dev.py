@@ -1,0 +1,143 @@
+"""Run the reference project under the real `dagster dev` (webserver and daemon), and stop it.
+
+The server runs in a process group of its own on 127.0.0.1, with its own DAGSTER_HOME and
+data root, and is stopped by process-group id: SIGTERM, then SIGKILL if it lingers. An
+`atexit` guard stops it even when a notebook or test forgets to.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from dagster_and_etl import settings
+
+DEFINITIONS_MODULE = "dagster_and_etl.definitions"
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def _dagster_cli() -> list[str]:
+    return [sys.executable, "-m", "dagster"]
+
+
+class DagsterDevServer:
+    """`dagster dev -m dagster_and_etl.definitions` over one data root and one DAGSTER_HOME.
+
+    Use as a context manager, or call `start()` and `stop()`. `log_path` keeps the server's
+    output (it is chatty) out of notebooks and test logs.
+    """
+
+    def __init__(
+        self,
+        data_root: Path,
+        dagster_home: Path,
+        sensor_interval_seconds: int = 2,
+        max_runs_per_tick: int | None = None,
+        port: int | None = None,
+    ):
+        self.data_root = Path(data_root)
+        self.dagster_home = Path(dagster_home)
+        self.port = port or free_port()
+        self.log_path = self.dagster_home / "dagster-dev.log"
+        self.env = {
+            **os.environ,
+            "DAGSTER_HOME": str(self.dagster_home),
+            settings.DATA_DIR_ENV: str(self.data_root),
+            settings.SENSOR_INTERVAL_ENV: str(sensor_interval_seconds),
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if max_runs_per_tick is not None:
+            self.env[settings.MAX_RUNS_PER_TICK_ENV] = str(max_runs_per_tick)
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self, timeout_seconds: float = 120.0) -> "DagsterDevServer":
+        self.dagster_home.mkdir(parents=True, exist_ok=True)
+        (self.dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [*_dagster_cli(), "dev", "-m", DEFINITIONS_MODULE, "-h", HOST, "-p", str(self.port)],
+                env=self.env,
+                cwd=self.dagster_home,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: stopped as a whole, by id
+            )
+        atexit.register(self.stop)
+        try:
+            self._wait_until_ready(timeout_seconds)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_ready(self, timeout_seconds: float) -> None:
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"dagster dev exited with code {self.process.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/server_info", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"dagster dev did not answer on {self.url} within {timeout_seconds:.0f} s; see {self.log_path}")
+
+    def start_sensor(self, name: str = "dynamic_sensor") -> None:
+        """Turn a sensor on, as the UI's toggle does: the daemon then ticks it by itself."""
+        subprocess.run(
+            [*_dagster_cli(), "sensor", "start", name, "-m", DEFINITIONS_MODULE],
+            env=self.env,
+            cwd=self.dagster_home,
+            check=True,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+
+    def stop(self, grace_seconds: float = 15.0) -> None:
+        """Stop the whole process group: SIGTERM, then SIGKILL after `grace_seconds`. Safe to call twice."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        atexit.unregister(self.stop)
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=grace_seconds)
+            except subprocess.TimeoutExpired:
+                pass
+            except ProcessLookupError:
+                return
+        # Run workers the daemon launched belong to the same group: make sure none outlive it.
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+    def __enter__(self) -> "DagsterDevServer":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
