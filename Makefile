@@ -21,8 +21,13 @@ install: $(STAMP)
 lessons: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
 
+# Everything once (tests/ and every notebook under strict nbval), then the notebooks a second
+# time: a notebook must give the same outputs twice in a row. Last, the tree must be clean.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(BIN)/python -m pytest notebooks; fi
+	@if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$$(git status --porcelain)" ]; then \
+		echo "The test run left the git tree changed:"; git status --porcelain; exit 1; fi
 
 dagster: $(STAMP)
 	$(BIN)/dagster dev -m dagster_and_etl.definitions -h 127.0.0.1
