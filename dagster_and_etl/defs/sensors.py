@@ -4,7 +4,7 @@ from dagster_and_etl import settings
 from dagster_and_etl.defs.jobs import import_dynamic_partition_job
 from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.defs.resources import SourceFolder
-from dagster_and_etl.file_scan import decode_cursor, encode_cursor
+from dagster_and_etl.file_scan import decode_cursor, encode_cursor, scan_changes
 
 
 @dg.sensor(
@@ -29,15 +29,14 @@ def dynamic_sensor(context: dg.SensorEvaluationContext, source: SourceFolder) ->
     if cursor_warning:
         context.log.warning(cursor_warning)
 
-    landed, unusable = source.scan()
+    changed, still_present, unusable = scan_changes(source.folder, seen)
     if unusable:
         context.log.warning(
             f"Not requesting {len(unusable)} file(s) whose name cannot be a partition key: "
             + ", ".join(sorted(unusable)[:10])
         )
 
-    still_present = {f.digest for f in landed} & seen
-    pending = sorted((f for f in landed if f.digest not in seen), key=lambda f: (f.mtime_ns, f.name))
+    pending = sorted(changed, key=lambda f: (f.mtime_ns, f.name))
     batch = pending[: settings.max_runs_per_tick()]
     cursor = context.cursor if still_present == seen and not cursor_warning else encode_cursor(still_present)
 

@@ -39,6 +39,17 @@ def run_key_was_launched(instance: dg.DagsterInstance, sensor_name: str, run_key
     return bool(runs)
 
 
+def register_requested_partitions(instance: dg.DagsterInstance, data) -> list[str]:
+    """Add the dynamic partitions a tick asked for, as the daemon does; return the keys that were new."""
+    registered: list[str] = []
+    for request in data.dynamic_partitions_requests or []:
+        existing = set(instance.get_dynamic_partitions(request.partitions_def_name))
+        new_keys = [k for k in request.partition_keys if k not in existing]
+        instance.add_dynamic_partitions(request.partitions_def_name, new_keys)
+        registered.extend(new_keys)
+    return registered
+
+
 @dataclass
 class TickReport:
     """What one tick asked for and what the loop did with it."""
@@ -76,12 +87,7 @@ class DaemonLikeLoop:
 
     def tick(self) -> TickReport:
         data = evaluate_sensor(self.defs, self.instance, self.sensor_name, self.cursor)
-        registered: list[str] = []
-        for request in data.dynamic_partitions_requests or []:
-            existing = set(self.instance.get_dynamic_partitions(request.partitions_def_name))
-            new_keys = [k for k in request.partition_keys if k not in existing]
-            self.instance.add_dynamic_partitions(request.partitions_def_name, new_keys)
-            registered.extend(new_keys)
+        registered = register_requested_partitions(self.instance, data)
 
         report = TickReport(
             cursor_before=self.cursor,
