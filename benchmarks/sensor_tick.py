@@ -1,0 +1,296 @@
+"""Figure 1: a steady-state sensor tick (nothing new) and the cursor it carries, as the folder grows.
+
+Three ways to notice new files, measured in the same run over the same folder:
+- the floor: `os.scandir` and each entry's stat, the least any sensor that notices new and
+  changed files must read;
+- the reference `dynamic_sensor` (cursor: 7-byte digests of the run keys requested);
+- the published course sensor (`course_sensor.py`), whose steady state alternates between a
+  quiet tick and a tick that requests every file again: both shapes are timed.
+
+Each sensor is called directly, with `dg.build_sensor_context` (the figure), and through
+`evaluate_tick`, the daemon's path (which also checks every requested partition key against the
+instance). Rounds interleave the contenders so a noisy neighbour slows them alike; medians are
+reported, with ratios to the floor and to the course sensor measured in the same rounds.
+
+At each size the script also checks that the reference sensor still finds a late file (an old
+mtime) and a file replaced in place, with the cursor as it is at that size.
+
+    .venv/bin/python benchmarks/sensor_tick.py            # 1,000 / 10,000 / 100,000 files
+    .venv/bin/python benchmarks/sensor_tick.py --sizes 50 200 --repeats 2 --out /tmp/r --plot /tmp/r/p.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+
+from bench_common import (
+    BENCHMARKS_DIR,
+    GENERATED_FILE_TEXT,
+    RESULTS_DIR,
+    add_generated_files,
+    env_var,
+    generated_file_name,
+    median,
+    ms,
+    print_table,
+    temporary_data_root,
+    timed,
+    write_results,
+)
+from course_sensor import COURSE_SENSOR_NAME, build_course_sensor
+from dagster_and_etl import settings
+from dagster_and_etl.definitions import build_definitions
+from dagster_and_etl.defs.partitions import file_partitions
+from dagster_and_etl.defs.resources import SourceFolder
+from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.sample_data import stamp
+from dagster_and_etl.teaching.run_loop import evaluate_sensor
+
+REFERENCE_SENSOR_NAME = "dynamic_sensor"
+TICK_RATIO_TARGET = 2.0
+CURSOR_BYTES_PER_FILE_TARGET = 10.0
+LATE_FILE_NAME = "late-arrival.csv"
+LATE_FILE_MTIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def floor_scan(folder: Path) -> int:
+    """List the folder and stat every entry: what any change-noticing sensor must at least do."""
+    count = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            entry.stat()
+            count += 1
+    return count
+
+
+class Contenders:
+    """The three ways of ticking over one folder, with the cursors of their steady state."""
+
+    def __init__(self, root: Path, instance: dg.DagsterInstance):
+        self.folder = settings.source_dir(root)
+        self.instance = instance
+        self.course_sensor = build_course_sensor(self.folder)
+        self.defs = dg.Definitions.merge(build_definitions(root), dg.Definitions(sensors=[self.course_sensor]))
+        self.source = SourceFolder(path=str(self.folder))
+
+    def reference(self, cursor: str | None) -> dg.SensorResult:
+        context = dg.build_sensor_context(cursor=cursor, resources={"source": self.source}, instance=self.instance)
+        return dynamic_sensor(context)
+
+    def course(self, cursor: str | None) -> dg.SensorResult:
+        return self.course_sensor(dg.build_sensor_context(cursor=cursor, instance=self.instance))
+
+    def evaluate_tick(self, sensor_name: str, cursor: str | None):
+        return evaluate_sensor(self.defs, self.instance, sensor_name, cursor)
+
+
+def settle(contenders: Contenders, file_count: int) -> dict[str, str]:
+    """Bring every sensor to its steady state over `file_count` files: partitions registered,
+    every file requested once. Returns the steady cursors."""
+    registered = set(contenders.instance.get_dynamic_partitions(file_partitions.name))
+    keys = [generated_file_name(i)[: -len(".csv")] for i in range(file_count)]
+    contenders.instance.add_dynamic_partitions(file_partitions.name, [k for k in keys if k not in registered])
+    with env_var(settings.MAX_RUNS_PER_TICK_ENV, str(file_count)):
+        first = contenders.reference(None)
+    assert len(first.run_requests) == file_count, "the reference sensor's first tick should request every file"
+    course_full = contenders.course(None).cursor  # what a re-request tick writes: every file
+    return {"reference": first.cursor, "course_full": course_full, "course_empty": contenders.course(course_full).cursor}
+
+
+def check_late_and_replaced(contenders: Contenders, cursor: str) -> dict[str, bool]:
+    """Drop a late file and replace a file in place: does one reference tick request both?"""
+    late = contenders.folder / LATE_FILE_NAME
+    late.write_bytes(GENERATED_FILE_TEXT)
+    stamp(late, LATE_FILE_MTIME)
+    replaced = contenders.folder / generated_file_name(0)
+    replaced.write_bytes(GENERATED_FILE_TEXT + b"2018-01-22,1,1,1,0,0\n")
+    try:
+        requested = {r.tags["source_file"] for r in contenders.reference(cursor).run_requests}
+    finally:
+        late.unlink()
+        replaced.write_bytes(GENERATED_FILE_TEXT)
+    return {"late_file_detected": LATE_FILE_NAME in requested, "replaced_file_detected": replaced.name in requested}
+
+
+def measure(contenders: Contenders, file_count: int, repeats: int, evaluate_tick_repeats: int, course_evaluate_tick_max: int) -> dict:
+    cursors = settle(contenders, file_count)
+    samples: dict[str, list[float]] = {k: [] for k in ("floor", "reference", "course_quiet", "course_rerequest")}
+    for _ in range(repeats):
+        seconds, seen = timed(lambda: floor_scan(contenders.folder))
+        assert seen == file_count
+        samples["floor"].append(seconds)
+        seconds, result = timed(lambda: contenders.reference(cursors["reference"]))
+        assert not result.run_requests and result.cursor == cursors["reference"], "the reference tick was not steady"
+        samples["reference"].append(seconds)
+        seconds, result = timed(lambda: contenders.course(cursors["course_full"]))
+        assert not result.run_requests and result.cursor == cursors["course_empty"]
+        samples["course_quiet"].append(seconds)
+        seconds, result = timed(lambda: contenders.course(cursors["course_empty"]))
+        assert len(result.run_requests) == file_count
+        samples["course_rerequest"].append(seconds)
+
+    through_daemon_path: dict[str, list[float]] = {"reference": [], "course_quiet": [], "course_rerequest": []}
+    for _ in range(evaluate_tick_repeats):
+        seconds, data = timed(lambda: contenders.evaluate_tick(REFERENCE_SENSOR_NAME, cursors["reference"]))
+        assert not data.run_requests
+        through_daemon_path["reference"].append(seconds)
+        through_daemon_path["course_quiet"].append(
+            timed(lambda: contenders.evaluate_tick(COURSE_SENSOR_NAME, cursors["course_full"]))[0]
+        )
+        if file_count <= course_evaluate_tick_max:
+            through_daemon_path["course_rerequest"].append(
+                timed(lambda: contenders.evaluate_tick(COURSE_SENSOR_NAME, cursors["course_empty"]))[0]
+            )
+
+    tick = {name: median(values) for name, values in samples.items()}
+    evaluate_tick = {name: (median(values) if values else None) for name, values in through_daemon_path.items()}
+    reference_bytes = len(cursors["reference"].encode())
+    return {
+        "files": file_count,
+        "tick_seconds": tick,
+        "evaluate_tick_seconds": evaluate_tick,
+        "ratios": {
+            "reference_to_floor": tick["reference"] / tick["floor"],
+            "reference_evaluate_tick_to_floor": evaluate_tick["reference"] / tick["floor"],
+            "reference_to_course_quiet": tick["reference"] / tick["course_quiet"],
+            "reference_to_course_rerequest": tick["reference"] / tick["course_rerequest"],
+            "reference_to_course_average": tick["reference"] / ((tick["course_quiet"] + tick["course_rerequest"]) / 2),
+        },
+        "cursor_bytes": {
+            "reference": reference_bytes,
+            "course_after_rerequest_tick": len(cursors["course_full"].encode()),
+            "course_after_quiet_tick": len(cursors["course_empty"].encode()),
+        },
+        "reference_cursor_bytes_per_file": reference_bytes / file_count,
+        **check_late_and_replaced(contenders, cursors["reference"]),
+        "samples_seconds": samples,
+        "evaluate_tick_samples_seconds": through_daemon_path,
+    }
+
+
+def targets(largest: dict) -> dict:
+    ratio = largest["ratios"]["reference_to_floor"]
+    per_file = largest["reference_cursor_bytes_per_file"]
+    detects = largest["late_file_detected"] and largest["replaced_file_detected"]
+    return {
+        "files": largest["files"],
+        "steady_tick_within_2x_floor": {"met": ratio <= TICK_RATIO_TARGET, "ratio": ratio, "target": TICK_RATIO_TARGET},
+        "cursor_at_most_10_bytes_per_file": {
+            "met": per_file <= CURSOR_BYTES_PER_FILE_TARGET and detects,
+            "bytes_per_file": per_file,
+            "late_and_replaced_detected": detects,
+            "target": CURSOR_BYTES_PER_FILE_TARGET,
+        },
+    }
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """Tick time and cursor size against file count, log-log."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files = [r["files"] for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    lines = [
+        ("floor", "floor: scandir + stat", "k", "--"),
+        ("reference", "reference dynamic_sensor", "tab:blue", "-"),
+        ("course_quiet", "course sensor, quiet tick", "tab:orange", ":"),
+        ("course_rerequest", "course sensor, re-request tick", "tab:red", "-"),
+    ]
+    for key, label, colour, style in lines:
+        left.plot(files, [r["tick_seconds"][key] * 1000 for r in rows], style, color=colour, marker="o", label=label)
+    left.plot(
+        files, [r["evaluate_tick_seconds"]["reference"] * 1000 for r in rows], "-.", color="tab:blue", marker="x",
+        label="reference via evaluate_tick",
+    )
+    left.set(xscale="log", yscale="log", xlabel="files in source/", ylabel="median steady tick (ms)",
+             title="Steady-state tick (nothing new)")
+    left.legend(fontsize=8)
+    right.plot(files, [r["cursor_bytes"]["reference"] for r in rows], "-", color="tab:blue", marker="o",
+               label="reference (digests)")
+    right.plot(files, [r["cursor_bytes"]["course_after_rerequest_tick"] for r in rows], "-", color="tab:red",
+               marker="o", label="course, after a re-request tick")
+    right.plot(files, [r["cursor_bytes"]["course_after_quiet_tick"] for r in rows], ":", color="tab:orange",
+               marker="o", label="course, after a quiet tick ({})")
+    right.plot(files, [CURSOR_BYTES_PER_FILE_TARGET * f for f in files], "--", color="grey", label="target: 10 bytes/file")
+    right.set(xscale="log", yscale="log", xlabel="files in source/", ylabel="cursor size (bytes)", title="Cursor size")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"Plot written to {path}")
+
+
+def report(rows: list[dict], goals: dict) -> None:
+    print_table(
+        "Steady tick, median ms (direct call; evaluate_tick in the last columns)",
+        ["files", "floor", "reference", "course quiet", "course re-request", "ref/floor", "ref/course avg",
+         "ref evaluate_tick", "course re-request evaluate_tick"],
+        [
+            [
+                f"{r['files']:,}", ms(r["tick_seconds"]["floor"]), ms(r["tick_seconds"]["reference"]),
+                ms(r["tick_seconds"]["course_quiet"]), ms(r["tick_seconds"]["course_rerequest"]),
+                f"{r['ratios']['reference_to_floor']:.2f}", f"{r['ratios']['reference_to_course_average']:.2f}",
+                ms(r["evaluate_tick_seconds"]["reference"]), ms(r["evaluate_tick_seconds"]["course_rerequest"]),
+            ]
+            for r in rows
+        ],
+    )
+    print_table(
+        "Cursor size, bytes",
+        ["files", "reference", "per file", "course (re-request)", "course (quiet)", "late found", "replaced found"],
+        [
+            [
+                f"{r['files']:,}", f"{r['cursor_bytes']['reference']:,}", f"{r['reference_cursor_bytes_per_file']:.2f}",
+                f"{r['cursor_bytes']['course_after_rerequest_tick']:,}", r["cursor_bytes"]["course_after_quiet_tick"],
+                r["late_file_detected"], r["replaced_file_detected"],
+            ]
+            for r in rows
+        ],
+    )
+    tick, cursor = goals["steady_tick_within_2x_floor"], goals["cursor_at_most_10_bytes_per_file"]
+    print(f"\nTarget at {goals['files']:,} files: steady tick within {tick['target']:.0f}x the floor: "
+          f"{'met' if tick['met'] else 'MISSED'} ({tick['ratio']:.2f}x)")
+    print(f"Target at {goals['files']:,} files: cursor at most {cursor['target']:.0f} bytes/file with late and "
+          f"replaced files detected: {'met' if cursor['met'] else 'MISSED'} ({cursor['bytes_per_file']:.2f} bytes/file)")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--repeats", type=int, default=7, help="direct-call rounds per size (median)")
+    parser.add_argument("--evaluate-tick-repeats", type=int, default=3)
+    parser.add_argument("--course-evaluate-tick-max", type=int, default=10_000,
+                        help="largest folder to time the course sensor's re-request tick through evaluate_tick")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--plot", type=Path, default=BENCHMARKS_DIR / "sensor_tick.png")
+    args = parser.parse_args(argv)
+
+    rows = []
+    with temporary_data_root("tick") as root, dg.instance_for_test() as instance:
+        contenders = Contenders(root, instance)
+        created = 0
+        for size in sorted(set(args.sizes)):
+            add_generated_files(contenders.folder, created, size)
+            created = size
+            print(f"Measuring {size:,} files...", flush=True)
+            rows.append(measure(contenders, size, args.repeats, args.evaluate_tick_repeats, args.course_evaluate_tick_max))
+    goals = targets(rows[-1])
+    report(rows, goals)
+    results = {"repeats": args.repeats, "evaluate_tick_repeats": args.evaluate_tick_repeats, "sizes": rows, "targets": goals}
+    write_results("sensor_tick", results, args.out)
+    if args.plot:
+        plot(rows, args.plot)
+    return results
+
+
+if __name__ == "__main__":
+    main()
