@@ -8,6 +8,7 @@ the script's folder first on the import path), from any working directory.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import shutil
@@ -98,6 +99,7 @@ def write_results(name: str, results: dict, out_dir: Path) -> Path:
         "benchmark": name,
         "measured_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "git_commit": git_commit(),
         "machine": machine(),
         **results,
     }
@@ -141,10 +143,6 @@ def env_var(name: str, value: str) -> Iterator[None]:
             os.environ[name] = previous
 
 
-def python_command() -> list[str]:
-    return [sys.executable]
-
-
 def git_commit() -> str | None:
     try:
         return subprocess.run(
@@ -152,3 +150,9 @@ def git_commit() -> str | None:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
+
+
+def quiet_dagster_logs() -> None:
+    """Keep the sensors' per-tick info lines out of the benchmark's table output (each sensor
+    context makes its own logger, so the level is set for all loggers; warnings still show)."""
+    logging.disable(logging.INFO)

@@ -38,6 +38,7 @@ from bench_common import (
     median,
     ms,
     print_table,
+    quiet_dagster_logs,
     temporary_data_root,
     timed,
     write_results,
@@ -271,8 +272,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--course-evaluate-tick-max", type=int, default=10_000,
                         help="largest folder to time the course sensor's re-request tick through evaluate_tick")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
-    parser.add_argument("--plot", type=Path, default=BENCHMARKS_DIR / "sensor_tick.png")
+    parser.add_argument("--plot", type=lambda text: Path(text) if text else None, default=BENCHMARKS_DIR / "sensor_tick.png",
+                        help="where to write the PNG; an empty string for none")
     args = parser.parse_args(argv)
+    quiet_dagster_logs()
 
     rows = []
     with temporary_data_root("tick") as root, dg.instance_for_test() as instance:
