@@ -1,0 +1,80 @@
+"""Each benchmark script runs end to end at a small size, so none can rot unnoticed.
+
+The scripts run as their README says (`python benchmarks/<script>.py`), writing their JSON into
+a temporary folder. Only what they report is checked, never how long anything took.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run_benchmark(script: str, out: Path, *args: str, timeout: float = 240) -> dict:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS_DIR / script), "--out", str(out), *args],
+        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return json.loads((out / f"{Path(script).stem}.json").read_text())
+
+
+def test_sensor_tick_smoke(tmp_path):
+    plot = tmp_path / "plot.png"
+    results = run_benchmark("sensor_tick.py", tmp_path, "--sizes", "20", "60", "--repeats", "2",
+                            "--evaluate-tick-repeats", "1", "--plot", str(plot))
+
+    assert [row["files"] for row in results["sizes"]] == [20, 60]
+    for row in results["sizes"]:
+        assert row["late_file_detected"] and row["replaced_file_detected"]
+        assert row["cursor_bytes"]["course_after_quiet_tick"] == 2  # "{}"
+        assert set(row["tick_seconds"]) == {"floor", "reference", "course_quiet", "course_rerequest"}
+    assert results["targets"]["files"] == 60
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_first_turn_on_smoke(tmp_path):
+    results = run_benchmark("first_turn_on.py", tmp_path, "--files", "25", "--caps", "10", "25",
+                            "--run-creation-samples", "2")
+
+    assert [(row["cap"], row["ticks_to_drain"]) for row in results["caps"]] == [(10, 3), (25, 1)]
+    assert [t["requests"] for t in results["caps"][0]["ticks"]] == [10, 10, 5]
+    assert results["recommendation"]["cap"] in (10, 25)
+
+
+@pytest.mark.daemon
+def test_landing_to_rows_smoke(tmp_path):
+    results = run_benchmark("landing_to_rows.py", tmp_path, "--files", "1", "--interval", "1", timeout=300)
+
+    assert [f["file"] for f in results["files"]] == ["2018-01-22.csv"]
+    assert results["files"][0]["run_status"] == "SUCCESS"
+    assert results["summary"]["all_rows_loaded"]
+
+
+def test_notebook_suite_with_no_notebooks(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    results = run_benchmark("notebook_suite.py", tmp_path, "--notebooks-dir", str(tmp_path / "notebooks"))
+
+    assert results["notebooks"] == [] and results["note"] == "no notebooks present"
+
+
+def test_notebook_suite_times_a_notebook(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    cell = nbformat.v4.new_code_cell("print(6 * 7)", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="42\n")]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A tiny lesson"), cell])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, notebooks / "01_tiny.ipynb")
+
+    results = run_benchmark("notebook_suite.py", tmp_path / "results", "--notebooks-dir", str(notebooks))
+
+    assert results["all_passed"], results
+    assert [(n["notebook"], n["cells"], n["failed_cells"]) for n in results["notebooks"]] == [("01_tiny.ipynb", 1, 0)]
