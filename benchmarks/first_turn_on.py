@@ -12,8 +12,9 @@ long the drain takes in wall-clock time at the default sensor interval.
 The daemon then creates one run per request within the same tick. That cost is sampled here
 (`create_run_for_job` on the same kind of instance, which builds the run's execution plan as the
 daemon has its code server do) and added to the slowest tick as an estimate of a full daemon
-tick: the recommended cap is the largest whose estimate fits in the default sensor interval, so
-a backlog never makes the sensor late for the files that land meanwhile.
+tick: the recommended cap is the largest whose estimate fits in a quarter of the default sensor
+interval, so a backlog never makes the sensor late for the files that land meanwhile, even on a
+busy machine (creating a run took 7 times longer here while other work was running).
 
     .venv/bin/python benchmarks/first_turn_on.py
     .venv/bin/python benchmarks/first_turn_on.py --files 30 --caps 10 30 --out /tmp/r
@@ -33,6 +34,8 @@ from dagster_and_etl.teaching.run_loop import evaluate_sensor, register_requeste
 
 SENSOR_NAME = "dynamic_sensor"
 RUN_CREATION_SAMPLES = 20
+# The share of the default sensor interval a full daemon tick may take at the recommended cap.
+DAEMON_TICK_SHARE_OF_INTERVAL = 0.25
 
 
 def drain(defs: dg.Definitions, instance: dg.DagsterInstance, cap: int, file_count: int) -> dict:
@@ -83,15 +86,17 @@ def seconds_per_run_created(defs: dg.Definitions, samples: int) -> float:
 
 def recommend(rows: list[dict], run_creation_seconds: float) -> dict:
     """The largest cap whose estimated daemon tick (slowest sensor tick, registration, and one run
-    created per request) fits in the default sensor interval."""
+    created per request) fits in a quarter of the default sensor interval."""
     interval = settings.DEFAULT_SENSOR_INTERVAL_SECONDS
+    budget = interval * DAEMON_TICK_SHARE_OF_INTERVAL
     for row in rows:
         row["estimated_daemon_tick_seconds"] = row["slowest_tick_with_registration_seconds"] + row["cap"] * run_creation_seconds
-    fitting = [r for r in rows if r["estimated_daemon_tick_seconds"] <= interval]
+    fitting = [r for r in rows if r["estimated_daemon_tick_seconds"] <= budget]
     best = max(fitting, key=lambda r: r["cap"]) if fitting else min(rows, key=lambda r: r["cap"])
     return {
         "cap": best["cap"],
-        "rule": f"the largest cap measured whose estimated daemon tick fits in the default {interval} s interval",
+        "rule": f"the largest cap measured whose estimated daemon tick fits in a quarter of the default "
+        f"{interval} s interval ({budget:g} s)",
         "estimated_daemon_tick_seconds": best["estimated_daemon_tick_seconds"],
         "slowest_tick_seconds": best["slowest_tick_with_registration_seconds"],
         "ticks_to_drain": best["ticks_to_drain"],

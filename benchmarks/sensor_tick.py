@@ -211,6 +211,11 @@ def plot(rows: list[dict], path: Path) -> None:
         files, [r["evaluate_tick_seconds"]["reference"] * 1000 for r in rows], "-.", color="tab:blue", marker="x",
         label="reference via evaluate_tick",
     )
+    timed_rerequest = [r for r in rows if r["evaluate_tick_seconds"]["course_rerequest"] is not None]
+    left.plot(
+        [r["files"] for r in timed_rerequest], [r["evaluate_tick_seconds"]["course_rerequest"] * 1000 for r in timed_rerequest],
+        "-.", color="tab:red", marker="x", label="course re-request via evaluate_tick",
+    )
     left.set(xscale="log", yscale="log", xlabel="files in source/", ylabel="median steady tick (ms)",
              title="Steady-state tick (nothing new)")
     left.legend(fontsize=8)

@@ -67,7 +67,12 @@ def is_landed_csv_name(name: str) -> bool:
 def partition_key_problem(key: str) -> str | None:
     """Why `key` cannot name a file in the source folder, or None when it can."""
     if key and not key.startswith(".") and not _SUSPECT_IN_KEY.search(key):
-        return None  # no separator, so not absolute either: the checks below would all pass
+        return None  # no separator, so not absolute either: every rule below would pass
+    return _broken_key_rule(key)
+
+
+def _broken_key_rule(key: str) -> str | None:
+    """The key rules one by one, for the keys the one-search fast path does not settle."""
     if not key:
         return "it is empty"
     if key in (".", "..") or key.startswith("."):
