@@ -76,12 +76,15 @@ def ms(seconds: float | None) -> str:
 
 
 def print_table(title: str, headers: list[str], rows: list[list[object]]) -> None:
-    """A plain-text table, columns right-aligned after the first."""
+    """A plain-text table: numbers right-aligned, text left-aligned."""
     cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
 
+    def is_number(text: str) -> bool:
+        return text.replace(",", "").replace(".", "", 1).replace(" min", "").lstrip("-").isdigit()
+
     def line(row: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        return "  ".join(c.rjust(w) if is_number(c) else c.ljust(w) for c, w in zip(row, widths))
 
     print(f"\n{title}")
     print(line(cells[0]))

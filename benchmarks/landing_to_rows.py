@@ -30,7 +30,7 @@ from bench_common import RESULTS_DIR, median, print_table, temporary_data_root, 
 from dagster_and_etl import settings, warehouse
 from dagster_and_etl.defs.assets import raw_dynamic_partition_data
 from dagster_and_etl.sample_data import FIRST_DAY, ROWS_PER_DAY, day_csv
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.dagster_dev import DagsterDevServer, live_processes_in_group
 
 TARGET_SLACK_SECONDS = 5.0
 # Spreads the landings over the sensor's interval (the fractional parts of n * golden ratio).
@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     with temporary_data_root("landing") as root:
         server = DagsterDevServer(root, root / "dagster_home", sensor_interval_seconds=args.interval)
         with server:
+            process_group = server.process.pid
             instance = dg.DagsterInstance.local_temp(str(server.dagster_home))
             try:
                 server.start_sensor()
@@ -111,6 +112,9 @@ def main(argv: list[str] | None = None) -> dict:
                     print(f"{files[-1]['file']}: {files[-1]['latency_seconds']:.1f} s", flush=True)
             finally:
                 instance.dispose()
+        leftovers = live_processes_in_group(process_group)
+        if leftovers:
+            raise RuntimeError(f"dagster dev left processes behind: {leftovers}")
 
     latencies = [f["latency_seconds"] for f in files]
     target = args.interval + TARGET_SLACK_SECONDS

@@ -15,6 +15,7 @@ an empty result.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -50,11 +51,22 @@ def run_suite(notebooks: list[Path]) -> tuple[float, int, list[dict], str]:
     return wall, process.returncode, cells, process.stdout[-3000:] + process.stderr[-2000:]
 
 
-def notebook_of(cell_file: str, notebooks: list[Path]) -> str:
+def notebook_of(cell_file: str, notebooks: list[Path]) -> Path | None:
     for notebook in notebooks:
         if cell_file.endswith(notebook.name):
-            return notebook.name
-    return cell_file
+            return notebook
+    return None
+
+
+def first_line(notebook: Path | None, cell_name: str) -> str:
+    """The first line of nbval's "Cell N": the notebook's N-th code cell, counted from 0."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        source = [c for c in cells if c["cell_type"] == "code"][int(cell_name.split()[-1])]["source"]
+        text = "".join(source) if isinstance(source, list) else source
+        return text.strip().splitlines()[0][:70] if text.strip() else ""
+    except (AttributeError, OSError, ValueError, KeyError, IndexError):
+        return ""
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -75,7 +87,10 @@ def main(argv: list[str] | None = None) -> dict:
     wall, exit_code, cells, output = run_suite(notebooks)
     per_notebook: dict[str, list[dict]] = defaultdict(list)
     for cell in cells:
-        per_notebook[notebook_of(cell["file"], notebooks)].append(cell)
+        notebook = notebook_of(cell["file"], notebooks)
+        cell["notebook"] = notebook.name if notebook else cell["file"]
+        cell["first_line"] = first_line(notebook, cell["cell"])
+        per_notebook[cell["notebook"]].append(cell)
     rows = [
         {"notebook": name, "seconds": sum(c["seconds"] for c in cells_of), "cells": len(cells_of),
          "failed_cells": sum(not c["passed"] for c in cells_of),
@@ -89,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
         "total_wall_seconds": wall,
         "seconds_in_cells": in_cells,
         "seconds_outside_cells": wall - in_cells,
-        "slowest_cells": [{**c, "notebook": notebook_of(c["file"], notebooks)} for c in slowest],
+        "slowest_cells": slowest,
         "pytest_exit_code": exit_code,
         "all_passed": exit_code == 0,
         "target_seconds": TARGET_SECONDS,
@@ -101,8 +116,8 @@ def main(argv: list[str] | None = None) -> dict:
         [[r["notebook"], f"{r['seconds']:.1f}", r["cells"], r["failed_cells"], f"{r['first_cell_seconds']:.1f}"]
          for r in rows] + [["total wall time", f"{wall:.1f}", len(cells), sum(r['failed_cells'] for r in rows), ""]],
     )
-    print_table("Slowest cells", ["notebook", "cell", "seconds"],
-                [[c["notebook"], c["cell"], f"{c['seconds']:.1f}"] for c in results["slowest_cells"]])
+    print_table("Slowest cells", ["notebook", "cell", "seconds", "first line"],
+                [[c["notebook"], c["cell"], f"{c['seconds']:.1f}", c["first_line"]] for c in slowest])
     print(f"\npytest start-up and collection: {wall - in_cells:.1f} s. Target: under {TARGET_SECONDS:g} s: "
           f"{'met' if results['target_met'] else 'MISSED by %.1f s' % (wall - TARGET_SECONDS)}")
     if exit_code != 0:
