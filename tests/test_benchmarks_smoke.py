@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -68,11 +67,16 @@ def test_notebook_suite_with_no_notebooks(tmp_path):
 def test_notebook_suite_times_a_notebook(tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    cell = nbformat.v4.new_code_cell("print(6 * 7)", execution_count=1)
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="42\n")]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A tiny lesson"), cell])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, notebooks / "01_tiny.ipynb")
+    notebook = {
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": [
+            {"cell_type": "markdown", "id": "intro", "metadata": {}, "source": "# A tiny lesson"},
+            {"cell_type": "code", "id": "answer", "metadata": {}, "execution_count": 1, "source": "print(6 * 7)",
+             "outputs": [{"output_type": "stream", "name": "stdout", "text": "42\n"}]},
+        ],
+    }
+    (notebooks / "01_tiny.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
 
     results = run_benchmark("notebook_suite.py", tmp_path / "results", "--notebooks-dir", str(notebooks))
 
