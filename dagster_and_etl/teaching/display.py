@@ -154,15 +154,23 @@ def timeline(
     figure = Figure(figsize=(width, 0.8 + 0.7 * max(1, len(lane_names))), layout="constrained")
     axes = figure.add_subplot()
     rows = {lane: len(lane_names) - 1 - i for i, lane in enumerate(lane_names)}  # first lane on top
-    for event in events:
-        if event.kind not in rows or not start <= event.time <= end:
-            continue
-        y = rows[event.kind]
-        axes.plot(
-            [event.time], [y], linestyle="none", marker=KIND_MARKERS.get(event.kind, "s"),
-            markersize=10, color=OUTCOME_COLOURS.get(event.outcome, OUTCOME_COLOURS[None]),
-        )
-        axes.annotate(event.label, (mdates.date2num(event.time), y), xytext=(4, 7), textcoords="offset points", fontsize=8)
+    close = (end - start) / 4  # labels of events closer than this in one lane would overlap
+    for lane, y in rows.items():
+        previous, below = None, False
+        for event in sorted((e for e in events if e.kind == lane and start <= e.time <= end), key=lambda e: e.time):
+            axes.plot(
+                [event.time], [y], linestyle="none", marker=KIND_MARKERS.get(event.kind, "s"),
+                markersize=10, color=OUTCOME_COLOURS.get(event.outcome, OUTCOME_COLOURS[None]),
+            )
+            if not event.label:  # e.g. a sensor's routine ticks: a marker is enough
+                continue
+            # Alternate the label above and below the lane while labelled events crowd together.
+            below = previous is not None and event.time - previous < close and not below
+            axes.annotate(
+                event.label, (mdates.date2num(event.time), y), xytext=(4, -14 if below else 7),
+                textcoords="offset points", fontsize=8,
+            )
+            previous = event.time
     axes.set_yticks(list(rows.values()), list(rows.keys()))
     axes.set_ylim(-0.6, len(lane_names) - 0.3)
     axes.set_xlim(mdates.date2num(start), mdates.date2num(end))
