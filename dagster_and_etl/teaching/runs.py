@@ -50,14 +50,21 @@ def quiet_run_config(run_config: dict | None = None) -> dict:
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
-    """Why a run failed: the `Failure` description the step raised, else the error's message."""
+    """Why a run failed: the `Failure` description the step raised, else the step's own error.
+
+    Dagster wraps an unexpected exception in `DagsterExecutionStepExecutionError` ("Error
+    occurred while executing op ..."); the message is the wrapped one, e.g. "RuntimeError: ...".
+    """
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.user_failure_data:
             description = event.step_failure_data.user_failure_data.description
             if description:
                 return description
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            return event.step_failure_data.error.message.strip()
+            error = event.step_failure_data.error
+            if error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+                error = error.cause
+            return error.message.strip()
     return "the run failed"
 
 
