@@ -29,6 +29,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def live_processes_in_group(pgid: int) -> list[int]:
+    """PIDs of the group's processes that are still running (zombies awaiting a reaper excluded)."""
+    pids = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, process_group = fields[0], int(fields[2])
+        if process_group == pgid and state not in ("Z", "X"):
+            pids.append(int(stat_file.parent.name))
+    return pids
+
+
 def _dagster_cli() -> list[str]:
     return [sys.executable, "-m", "dagster"]
 
@@ -130,10 +144,13 @@ class DagsterDevServer:
             except ProcessLookupError:
                 return
         # Run workers the daemon launched belong to the same group: make sure none outlive it.
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        deadline = time.monotonic() + grace_seconds
+        while live_processes_in_group(process.pid) and time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
         process.wait()
 
     def __enter__(self) -> "DagsterDevServer":

@@ -67,6 +67,18 @@ class LessonWorkspace:
             stamp(target, at)
         return target
 
+    def land(self, name: str, text: str | bytes, at: datetime | None = None) -> Path:
+        """Write a file into `source/` (text as is, bytes raw), stamped with time `at`."""
+        target = self.source / name
+        self.source.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            target.write_bytes(text)
+        else:
+            target.write_text(text, encoding="utf-8", newline="")
+        if at is not None:
+            stamp(target, at)
+        return target
+
     def remove(self, name: str) -> None:
         (self.source / name).unlink(missing_ok=True)
 

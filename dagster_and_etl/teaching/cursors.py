@@ -1,0 +1,75 @@
+"""Read a file sensor's cursor, and show what one tick changed in it.
+
+Two cursor formats appear in the lessons: the course sensor's JSON `{filename: mtime}` and the
+reference sensor's set of 7-byte run-key digests (`file_scan.encode_cursor`). A digest cannot be
+read back by itself, so it is named by matching it against the run keys of files the lesson has
+seen (`LandedFile.digest`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from dagster_and_etl.file_scan import CURSOR_FORMAT, LandedFile, decode_cursor
+
+
+def format_timestamp(seconds: float) -> str:
+    """A modification time as `YYYY-MM-DD HH:MM:SS` UTC (seconds shown only when not zero)."""
+    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second or moment.microsecond else "%Y-%m-%d %H:%M")
+
+
+def describe_file(file: LandedFile) -> str:
+    """A run key for people: `name (mtime …, N bytes)` instead of `name@<ns>:<size>`."""
+    return f"{file.name} (mtime {format_timestamp(file.mtime_ns / 1e9)}, {file.size} bytes)"
+
+
+def readable_cursor(cursor: str | None, known_files: Iterable[LandedFile] = ()) -> dict[str, str]:
+    """The cursor's entries as `{what: value}`, in either format.
+
+    `known_files` are the files (run keys) the lesson has seen so far: a digest that matches
+    one is shown as that file; any other digest is shown in hex.
+    """
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        return {"(not JSON)": cursor}
+    if isinstance(state, dict) and state.get("format") == CURSOR_FORMAT:
+        digests, problem = decode_cursor(cursor)
+        if problem:
+            return {"(unreadable)": problem}
+        by_digest = {file.digest: file for file in known_files}
+        entries = {}
+        for digest in digests:
+            file = by_digest.get(digest)
+            entries[describe_file(file) if file else f"digest {digest.hex()}"] = "requested"
+        return dict(sorted(entries.items()))
+    if isinstance(state, dict):
+        return {
+            str(name): f"mtime {format_timestamp(value)}" if isinstance(value, (int, float)) else repr(value)
+            for name, value in sorted(state.items())
+        }
+    return {"(other JSON)": cursor}
+
+
+def cursor_diff(before: str | None, after: str | None, known_files: Iterable[LandedFile] = ()) -> list[str]:
+    """What a tick changed in the cursor, one line per entry: `+` added, `-` removed, `~` changed."""
+    known = list(known_files)
+    old, new = readable_cursor(before, known), readable_cursor(after, known)
+    lines = [f"cursor: {len(old)} entries ({len((before or '').encode())} bytes) -> "
+             f"{len(new)} entries ({len((after or '').encode())} bytes)"]
+    for entry in sorted(old.keys() | new.keys()):
+        if entry not in old:
+            lines.append(f"  + {entry}: {new[entry]}")
+        elif entry not in new:
+            lines.append(f"  - {entry}: {old[entry]}")
+        elif old[entry] != new[entry]:
+            lines.append(f"  ~ {entry}: {old[entry]} -> {new[entry]}")
+    unchanged = sum(1 for entry in old.keys() & new.keys() if old[entry] == new[entry])
+    if unchanged:
+        lines.append(f"  = {unchanged} entries unchanged")
+    return lines

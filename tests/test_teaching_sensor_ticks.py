@@ -1,0 +1,98 @@
+import os
+from datetime import date, datetime, timezone
+
+import pytest
+
+from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.teaching.landing import land_day, land_prepared, land_text, remove, rename
+from dagster_and_etl.teaching.quiet import quiet
+from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
+from dagster_and_etl.teaching.sensor_playground import SensorPlayground
+from dagster_and_etl.teaching.sensor_ticks import call_sensor, evaluate_tick, play_ticks, tick_lines
+from dagster_and_etl.teaching.workspace import LessonWorkspace
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def ws():
+    with LessonWorkspace("test-ticks", with_source_files=False) as workspace:
+        yield workspace
+
+
+def test_landing_stamps_the_file_and_only_a_new_name_moves_the_folder(ws):
+    land_day(ws, date(2018, 1, 25))
+    assert os.stat(ws.source / "2018-01-25.csv").st_mtime == utc(2018, 1, 26, 5).timestamp()
+    assert os.stat(ws.source).st_mtime == utc(2018, 1, 26, 5).timestamp()
+    land_prepared(ws, "corrected", mtime=utc(2018, 2, 3, 5, 10))  # same name: rewritten in place
+    assert os.stat(ws.source / "2018-01-25.csv").st_mtime == utc(2018, 2, 3, 5, 10).timestamp()
+    assert os.stat(ws.source).st_mtime == utc(2018, 1, 26, 5).timestamp()
+    land_prepared(ws, "late", mtime=utc(2018, 2, 2, 4, 50), at=utc(2018, 2, 3, 8))
+    assert os.stat(ws.source / "2018-02-01.csv").st_mtime == utc(2018, 2, 2, 4, 50).timestamp()
+    assert os.stat(ws.source).st_mtime == utc(2018, 2, 3, 8).timestamp()
+    land_text(ws, "notes.txt", "x", mtime=utc(2018, 2, 3, 9))
+    rename(ws, "notes.txt", "notes.md", at=utc(2018, 2, 3, 10))
+    assert os.stat(ws.source / "notes.md").st_mtime == utc(2018, 2, 3, 9).timestamp()
+    remove(ws, "notes.md", at=utc(2018, 2, 3, 11))
+    assert os.stat(ws.source).st_mtime == utc(2018, 2, 3, 11).timestamp()
+
+
+def test_direct_call_and_evaluate_tick_agree_and_stay_quiet(ws, capfd):
+    land_day(ws, date(2018, 1, 25))
+    direct = call_sensor(dynamic_sensor, ws.resources, None)
+    through = evaluate_tick(ws.defs, ws.instance, "dynamic_sensor", None)
+    assert direct.run_requests == through.run_requests == [("2018-01-25.csv@1516942800000000000:374", "2018-01-25")]
+    assert direct.added_partitions == through.added_partitions == ["2018-01-25"]
+    assert direct.cursor_after == through.cursor_after
+    garbage = call_sensor(dynamic_sensor, ws.resources, "garbage")
+    assert garbage.warnings and garbage.warnings[0].startswith("Discarding a cursor")
+    assert "dagster" not in capfd.readouterr().err
+
+
+def test_tick_lines_are_stable_text(ws):
+    land_day(ws, date(2018, 1, 25))
+    lines = tick_lines(call_sensor(dynamic_sensor, ws.resources, None), root=ws.root)
+    assert lines[1].startswith("  + digest ")  # no known files given: digests in hex
+    assert lines[2:] == ["run requests: 1  (run keys 2018-01-25.csv@1516942800000000000:374)", "partitions to add: '2018-01-25'"]
+    assert "No new or changed files in <root>/source." in "\n".join(
+        tick_lines(call_sensor(dynamic_sensor, ws.resources, call_sensor(dynamic_sensor, ws.resources, None).cursor_after), root=ws.root)
+    )
+
+
+def test_play_ticks_runs_each_file_once_and_reports_failures(ws, capsys):
+    steps = [
+        ("first", lambda w: land_day(w, date(2018, 1, 25))),
+        ("bad file", lambda w: land_prepared(w, "bad_price", mtime=utc(2018, 2, 3, 5))),
+        ("nothing", lambda w: None),
+    ]
+    played = play_ticks(steps, ws, DaemonLikeLoop(ws.defs, ws.instance, "dynamic_sensor"))
+    assert [t.report.succeeded for t in played] == [["2018-01-25"], [], []]
+    assert list(played[1].report.failed) == ["2018-02-02"]
+    shown = capsys.readouterr().out
+    assert "== bad file" in shown and "share_price must be greater than 0" in shown and str(ws.root) not in shown
+
+
+def test_quiet_captures_stderr_and_strips_dagster_prefixes():
+    import sys
+
+    with quiet() as log:
+        print("2026-01-01 00:00:00 +0000 - dagster - WARNING - look out", file=sys.stderr)
+        print("2026-01-01 00:00:00 +0000 - dagster - INFO - fyi", file=sys.stderr)
+    assert log.messages() == ["look out"]
+    assert log.messages("INFO") == ["fyi"]
+
+
+def test_playground_functions_and_widget(ws):
+    playground = SensorPlayground(ws, DaemonLikeLoop(ws.defs, ws.instance, "dynamic_sensor"), start=utc(2018, 2, 3, 4))
+    assert playground.drop("partial").startswith("2018-02-03 04:30 dropped 2018-02-02.csv.part")
+    assert "run requests: 0" in playground.tick()
+    playground.drop("on_time")
+    assert "ran ok: 2018-02-02" in playground.tick()
+    assert "2018-02-02: 8" in playground.view()
+    box = playground.widget()
+    drop_buttons, tick_button = box.children[0].children, box.children[1]
+    drop_buttons[1].click()  # late
+    tick_button.click()
+    assert ws.row_counts("raw_dynamic_partition_data") == {"2018-02-01": 8, "2018-02-02": 8}
