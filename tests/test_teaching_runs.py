@@ -1,4 +1,5 @@
-"""Quiet runs and run summaries, on real runs of the reference job in a lesson workspace."""
+"""Quiet runs (`teaching.quiet`) and run summaries (`teaching.runs`), on real runs of the
+reference job in a lesson workspace."""
 
 import asyncio
 import warnings
@@ -7,14 +8,8 @@ import dagster as dg
 import pytest
 
 from dagster_and_etl.teaching import runs
-from dagster_and_etl.teaching.runs import (
-    QUIET_RUN_CONFIG,
-    failure_message,
-    hide_event_loop_cleanup_warning,
-    quiet_run_config,
-    relative_to_root,
-    run_summary,
-)
+from dagster_and_etl.teaching.quiet import QUIET_RUN_CONFIG, hide_event_loop_cleanup_warning, quiet_run_config
+from dagster_and_etl.teaching.runs import failure_message, relative_to_root, run_summary
 from dagster_and_etl.teaching.workspace import LessonWorkspace
 
 
@@ -79,7 +74,7 @@ def test_summary_of_a_run_whose_file_has_not_landed(ws):
         "partition": "2018-02-01",
         "status": "failure",
         "rows": None,
-        "problem": "2018-02-01.csv: file not found in source: it has not landed yet. "
+        "problem": "2018-02-01.csv: file not found in <root>/source: it has not landed yet. "
         "Re-run this partition once the file is there.",
     }
 
@@ -102,9 +97,11 @@ def test_failure_message_of_an_unexpected_error():
 
 
 def test_relative_to_root():
-    assert relative_to_root("/tmp/x-1/source/a.csv: missing in /tmp/x-1/source", "/tmp/x-1") == "source/a.csv: missing in source"
-    assert relative_to_root("the root is /tmp/x-1", "/tmp/x-1/") == "the root is ."
-    assert relative_to_root("nothing to strip", "/tmp/x-1") == "nothing to strip"
+    assert relative_to_root("/tmp/x-1/source/a.csv: missing in /tmp/x-1/source", "/tmp/x-1") == (
+        "<root>/source/a.csv: missing in <root>/source"
+    )
+    assert relative_to_root("nothing to hide", "/tmp/x-1") == "nothing to hide"
+    assert relative_to_root("/tmp/x-1 stays", None) == "/tmp/x-1 stays"
 
 
 def test_run_loop_reports_failures_with_the_same_message():

@@ -1,52 +1,19 @@
-"""Running a job in a lesson without Dagster's log noise, and reading what a run did.
+"""Reading what a run did, in stable text for tables: no run id, no timestamps, no temporary paths.
 
-`execute_in_process` logs every event (run start, step start, materialization, ...) to stderr
-through the job's default `console` logger, with a timestamp and the run id. In a notebook that
-text lands in the committed outputs, changes on every run and is compared by nbval. Passing
-`run_config=QUIET_RUN_CONFIG` raises that logger's level to CRITICAL: the run itself, its
-events in the instance and the result are unchanged, only the console echo is gone. Remove it
-to see the logs while exploring.
+- `failure_message(result)`: why a run failed, as the step said it.
+- `run_summary(result, root)`: partition, status (success/failure), rows loaded, problem.
+- `relative_to_root(text, root)`: a workspace's temporary root shown as `<root>`.
 
-In Jupyter there is a second source of noise: the kernel's event loop is already running, so
-Dagster's end-of-run clean-up (`event_loop.shutdown_asyncgens()`, which Dagster expects to fail
-there and ignores) leaves an un-awaited coroutine behind, and Python prints a RuntimeWarning
-after every run. Importing this module hides exactly that warning (see
-`hide_event_loop_cleanup_warning`); every other warning still shows.
-
-`run_summary` turns a result into a short, stable record (partition, status, rows, problem)
-for tables: no run id, no timestamps.
+To run without Dagster's console logs, see `teaching.quiet`.
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import dagster as dg
 
 from dagster_and_etl.teaching.clock import FAILURE, SUCCESS
-
-QUIET_RUN_CONFIG: dict = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-EVENT_LOOP_CLEANUP_WARNING = r"coroutine 'BaseEventLoop\.shutdown_asyncgens' was never awaited"
-
-
-def hide_event_loop_cleanup_warning() -> None:
-    """Ignore the RuntimeWarning a run in a running event loop (a Jupyter kernel) leaves behind.
-
-    Dagster runs `shutdown_asyncgens()` on its own loop at the end of a run and ignores the
-    RuntimeError it gets when another loop is running; only the dropped coroutine is reported.
-    Called on import; call it again inside `warnings.catch_warnings()` (as pytest uses).
-    """
-    warnings.filterwarnings("ignore", message=EVENT_LOOP_CLEANUP_WARNING, category=RuntimeWarning)
-
-
-hide_event_loop_cleanup_warning()
-
-
-def quiet_run_config(run_config: dict | None = None) -> dict:
-    """`run_config` with the console logger turned down; the given config wins on everything else."""
-    return {**QUIET_RUN_CONFIG, **(run_config or {})}
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
@@ -68,10 +35,9 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed"
 
 
-def relative_to_root(text: str, root: Path | str) -> str:
-    """`text` with the absolute `root/` prefix removed, so printed paths are the same on every machine."""
-    root_text = str(root).rstrip("/")
-    return text.replace(root_text + "/", "").replace(root_text, ".")
+def relative_to_root(text: str, root: Path | str | None) -> str:
+    """`text` with the workspace's temporary root shown as `<root>`, so outputs are the same on every run."""
+    return text.replace(str(root), "<root>") if root else text
 
 
 def materialized_rows(result: dg.ExecuteInProcessResult) -> int | None:
@@ -86,11 +52,9 @@ def materialized_rows(result: dg.ExecuteInProcessResult) -> int | None:
 def run_summary(result: dg.ExecuteInProcessResult, root: Path | str | None = None) -> dict:
     """partition, status (success/failure), rows loaded, and the problem when it failed.
 
-    `root`, when given, is stripped from the problem text (see `relative_to_root`).
+    `root`, when given, is shown as `<root>` in the problem text (see `relative_to_root`).
     """
-    problem = "" if result.success else failure_message(result)
-    if root is not None:
-        problem = relative_to_root(problem, root)
+    problem = "" if result.success else relative_to_root(failure_message(result), root)
     return {
         "partition": result.dagster_run.tags.get("dagster/partition", ""),
         "status": SUCCESS if result.success else FAILURE,
