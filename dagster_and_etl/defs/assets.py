@@ -19,13 +19,7 @@ def load_partition_file(
     the database is opened, so the table keeps exactly its previous rows.
     """
     try:
-        path = source.file_for(partition_key)
-        if not path.is_file():
-            raise SourceFileError(
-                path,
-                f"file not found in {source.folder}: it has not landed yet. "
-                "Re-run this partition once the file is there.",
-            )
+        path = source.landed_file(partition_key)
         rows = read_source_file(path, expected_date)
     except SourceFileError as err:
         metadata = {"file": str(err.file), "problem": err.problem}

@@ -27,6 +27,17 @@ class SourceFolder(dg.ConfigurableResource):
             )
         return self.folder / f"{partition_key}{CSV_SUFFIX}"
 
+    def landed_file(self, partition_key: str) -> Path:
+        """The partition's file, which must be there: else a `SourceFileError` saying it has not landed."""
+        path = self.file_for(partition_key)
+        if not path.is_file():
+            raise SourceFileError(
+                path,
+                f"file not found in {self.folder}: it has not landed yet. "
+                "Re-run this partition once the file is there.",
+            )
+        return path
+
     def scan(self) -> tuple[list[LandedFile], list[str]]:
         return scan_folder(self.folder)
 

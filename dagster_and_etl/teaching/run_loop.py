@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from dagster_and_etl.teaching.runs import failure_message
+
 RUN_KEY_TAG = "dagster/run_key"
 SENSOR_NAME_TAG = "dagster/sensor_name"
 
@@ -64,17 +66,6 @@ class TickReport:
     skip_message: str | None = None
 
 
-def _failure_message(result: dg.ExecuteInProcessResult) -> str:
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.user_failure_data:
-            description = event.step_failure_data.user_failure_data.description
-            if description:
-                return description
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            return event.step_failure_data.error.message.strip()
-    return "the run failed"
-
-
 class DaemonLikeLoop:
     """Tick a sensor and launch its runs in-process, carrying the cursor from tick to tick."""
 
@@ -110,7 +101,7 @@ class DaemonLikeLoop:
             if result.success:
                 report.succeeded.append(request.partition_key)
             else:
-                report.failed[request.partition_key] = _failure_message(result)
+                report.failed[request.partition_key] = failure_message(result)
         if data.cursor is not None:
             self.cursor = data.cursor
         self.history.append(report)

@@ -17,6 +17,7 @@ from dagster_and_etl.file_scan import LandedFile, scan_folder
 from dagster_and_etl.teaching.cursors import cursor_diff
 from dagster_and_etl.teaching.quiet import quiet
 from dagster_and_etl.teaching.run_loop import DaemonLikeLoop, TickReport, evaluate_sensor
+from dagster_and_etl.teaching.runs import relative_to_root
 from dagster_and_etl.teaching.workspace import LessonWorkspace
 
 
@@ -76,8 +77,8 @@ def tick_lines(outcome: TickOutcome, known_files: Iterable[LandedFile] = (), roo
     lines.append(f"run requests: {len(keys)}" + (f"  (run keys {', '.join(keys)})" if keys else ""))
     lines.append(f"partitions to add: {', '.join(repr(k) for k in sorted(outcome.added_partitions)) or 'none'}")
     if outcome.skip_message:
-        lines.append(f"skipped: {relative(outcome.skip_message, root)}")
-    lines.extend(f"warning: {relative(w, root)}" for w in outcome.warnings)
+        lines.append(f"skipped: {relative_to_root(outcome.skip_message, root)}")
+    lines.extend(f"warning: {relative_to_root(w, root)}" for w in outcome.warnings)
     return lines
 
 
@@ -89,13 +90,8 @@ def report_lines(report: TickReport, root: Path | None = None) -> list[str]:
     if report.succeeded:
         lines.append(f"  ran ok: {', '.join(sorted(report.succeeded))}")
     for key, message in sorted(report.failed.items()):
-        lines.append(f"  run failed for partition {key!r}: {relative(message, root)}")
+        lines.append(f"  run failed for partition {key!r}: {relative_to_root(message, root)}")
     return lines
-
-
-def relative(text: str, root: Path | None) -> str:
-    """`text` with the workspace's temporary root shown as `<root>`, so outputs are the same on every run."""
-    return text.replace(str(root), "<root>") if root else text
 
 
 @dataclass

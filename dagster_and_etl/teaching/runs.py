@@ -1,0 +1,63 @@
+"""Reading what a run did, in stable text for tables: no run id, no timestamps, no temporary paths.
+
+- `failure_message(result)`: why a run failed, as the step said it.
+- `run_summary(result, root)`: partition, status (success/failure), rows loaded, problem.
+- `relative_to_root(text, root)`: a workspace's temporary root shown as `<root>`.
+
+To run without Dagster's console logs, see `teaching.quiet`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_and_etl.teaching.clock import FAILURE, SUCCESS
+
+
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """Why a run failed: the `Failure` description the step raised, else the step's own error.
+
+    Dagster wraps an unexpected exception in `DagsterExecutionStepExecutionError` ("Error
+    occurred while executing op ..."); the message is the wrapped one, e.g. "RuntimeError: ...".
+    """
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.user_failure_data:
+            description = event.step_failure_data.user_failure_data.description
+            if description:
+                return description
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            if error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+                error = error.cause
+            return error.message.strip()
+    return "the run failed"
+
+
+def relative_to_root(text: str, root: Path | str | None) -> str:
+    """`text` with the workspace's temporary root shown as `<root>`, so outputs are the same on every run."""
+    return text.replace(str(root), "<root>") if root else text
+
+
+def materialized_rows(result: dg.ExecuteInProcessResult) -> int | None:
+    """The `rows` metadata of the run's materialization, or None when nothing was materialized."""
+    for event in result.get_asset_materialization_events():
+        rows = event.materialization.metadata.get("rows")
+        if rows is not None:
+            return int(rows.value)
+    return None
+
+
+def run_summary(result: dg.ExecuteInProcessResult, root: Path | str | None = None) -> dict:
+    """partition, status (success/failure), rows loaded, and the problem when it failed.
+
+    `root`, when given, is shown as `<root>` in the problem text (see `relative_to_root`).
+    """
+    problem = "" if result.success else relative_to_root(failure_message(result), root)
+    return {
+        "partition": result.dagster_run.tags.get("dagster/partition", ""),
+        "status": SUCCESS if result.success else FAILURE,
+        "rows": materialized_rows(result),
+        "problem": problem,
+    }
