@@ -39,6 +39,11 @@ def test_event_needs_a_time_zone_and_a_known_outcome():
         TimelineEvent(at("06:00"), RUN, "run", outcome="fine")
 
 
+def test_an_event_sits_in_its_kinds_lane_unless_given_one():
+    assert TimelineEvent(at("06:00"), RUN, "scheduled run").lane == RUN
+    assert TimelineEvent(at("06:00"), RUN, "2018-02-01", lane="schedule").lane == "schedule"
+
+
 def test_actions_run_in_time_order_with_the_clock_at_their_moment():
     clock = SimulatedClock(at("00:00"))
     seen = []

@@ -9,10 +9,12 @@ from matplotlib.colors import to_hex
 from dagster_and_etl.teaching.clock import (
     FAILURE,
     FILE_ARRIVAL,
+    FILE_EXPECTED,
     REQUESTED,
     RUN,
     SCHEDULE_TICK,
     SENSOR_TICK,
+    SKIPPED,
     SUCCESS,
     TimelineEvent,
     clock_time,
@@ -146,3 +148,69 @@ def test_times_keep_their_zone_on_the_axis():
     left, right = plot.figure.axes[0].get_xlim()
     assert mdates.num2date(left) == datetime(2018, 2, 2, 0, 0, tzinfo=timezone.utc)
     assert mdates.num2date(right) == datetime(2018, 2, 2, 12, 0, tzinfo=timezone.utc)
+
+
+# Lesson 03's morning: one lane per actor, each run in the lane of whoever launched it.
+BY_ACTOR = [
+    TimelineEvent(at("05:00"), FILE_EXPECTED, "2018-02-01.csv", lane="files"),
+    TimelineEvent(at("06:00"), SCHEDULE_TICK, "", REQUESTED, lane="schedule"),
+    TimelineEvent(at("06:00"), RUN, "2018-02-01", FAILURE, "file not found", lane="schedule"),
+    TimelineEvent(at("07:45"), SENSOR_TICK, "", SKIPPED, lane="sensor"),
+    TimelineEvent(at("08:00"), FILE_ARRIVAL, "2018-02-01.csv", lane="files"),
+    TimelineEvent(at("08:15"), SENSOR_TICK, "", REQUESTED, lane="sensor"),
+    TimelineEvent(at("08:15"), RUN, "2018-02-01", SUCCESS, lane="sensor"),
+]
+
+
+def test_lanes_by_actor_hold_several_kinds_and_the_legend_names_the_markers():
+    plot = timeline(BY_ACTOR, start=at("04:00"), end=at("09:00"))
+    assert plot.lanes == ["files", "schedule", "sensor"]  # not kinds: in order of first appearance
+    assert _lanes_top_down(plot) == ["files", "schedule", "sensor"]
+    assert _marks(plot) == [
+        ("files", at("05:00"), OUTCOME_COLOURS[None]),
+        ("schedule", at("06:00"), OUTCOME_COLOURS[REQUESTED]),
+        ("schedule", at("06:00"), OUTCOME_COLOURS[FAILURE]),
+        ("sensor", at("07:45"), OUTCOME_COLOURS[SKIPPED]),
+        ("files", at("08:00"), OUTCOME_COLOURS[None]),
+        ("sensor", at("08:15"), OUTCOME_COLOURS[REQUESTED]),
+        ("sensor", at("08:15"), OUTCOME_COLOURS[SUCCESS]),
+    ]
+    legend = [t.get_text() for t in plot.figure.axes[0].get_legend().get_texts()]
+    assert legend == [FILE_EXPECTED, FILE_ARRIVAL, SCHEDULE_TICK, SENSOR_TICK, RUN, SUCCESS, FAILURE, SKIPPED, REQUESTED]
+
+
+def test_an_expected_file_is_an_open_marker_and_runs_are_drawn_over_ticks():
+    plot = timeline(BY_ACTOR, start=at("04:00"), end=at("09:00"))
+    lines = plot.figure.axes[0].get_lines()
+    expected = [line for line in lines if line.get_marker() == "o" and line.get_markerfacecolor() == "white"]
+    assert len(expected) == 1 and expected[0].get_xdata()[0] == at("05:00")
+    runs = [line for line in lines if line.get_marker() == "o" and line.get_markerfacecolor() != "white"]
+    ticks = [line for line in lines if line.get_marker() == "|"]
+    assert len(runs) == 2 and len(ticks) == 3
+    assert min(run.get_zorder() for run in runs) > max(tick.get_zorder() for tick in ticks)
+
+
+def test_text_form_names_the_kind_when_the_lane_is_an_actor():
+    plot = timeline(BY_ACTOR, start=at("04:00"), end=at("09:00"), lanes=["files", "schedule", "sensor"])
+    assert repr(plot).splitlines() == [
+        "Timeline 2018-02-02 04:00 to 2018-02-02 09:00",
+        "  files         2018-02-02 05:00  file expected: 2018-02-01.csv",
+        "  files         2018-02-02 08:00  file arrival: 2018-02-01.csv",
+        "  schedule      2018-02-02 06:00  schedule tick [requested]",
+        "  schedule      2018-02-02 06:00  run: 2018-02-01 [failure]",
+        "  sensor        2018-02-02 07:45  sensor tick [skipped]",
+        "  sensor        2018-02-02 08:15  sensor tick [requested]",
+        "  sensor        2018-02-02 08:15  run: 2018-02-01 [success]",
+    ]
+
+
+def test_a_label_near_the_right_edge_ends_at_its_marker():
+    plot = timeline(MORNING, start=at("00:00"), end=at("08:30"))
+    alignment = {a.get_text(): a.get_horizontalalignment() for a in plot.figure.axes[0].texts}
+    assert alignment["scheduled run"] == "left"
+    assert alignment["operator re-run"] == "right"
+
+
+def test_an_event_in_a_lane_not_drawn_is_refused_not_dropped():
+    with pytest.raises(ValueError, match=r"events in lanes not listed in lanes=\['files', 'schedule'\]: sensor"):
+        timeline(BY_ACTOR, start=at("04:00"), end=at("09:00"), lanes=["files", "schedule"])

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable, Iterable, Union
 
-# The kinds of event a timeline shows, one lane each, top to bottom.
+# The kinds of event a timeline shows, top to bottom when each kind has its own lane.
+FILE_EXPECTED = "file expected"  # when a file is due, whether or not it comes
 FILE_ARRIVAL = "file arrival"
 SCHEDULE_TICK = "schedule tick"
 SENSOR_TICK = "sensor tick"
 RUN = "run"
-KINDS = (FILE_ARRIVAL, SCHEDULE_TICK, SENSOR_TICK, RUN)
+KINDS = (FILE_EXPECTED, FILE_ARRIVAL, SCHEDULE_TICK, SENSOR_TICK, RUN)
 
 # Outcomes an event can carry (None for an event that has no outcome, such as a file landing).
 SUCCESS = "success"
@@ -34,15 +35,22 @@ OUTCOMES = (SUCCESS, FAILURE, SKIPPED, REQUESTED)
 
 @dataclass(frozen=True)
 class TimelineEvent:
-    """Something that happened at a moment: what kind, a short label, and how it went."""
+    """Something that happened at a moment: what kind, a short label, and how it went.
+
+    `lane` is the timeline row the event sits on. It defaults to the kind (one lane per kind);
+    name an actor instead ("schedule", "sensor") to put a run in the lane of whoever launched it.
+    """
 
     time: datetime
     kind: str
     label: str
     outcome: str | None = None
     detail: str = ""
+    lane: str | None = None
 
     def __post_init__(self):
+        if self.lane is None:
+            object.__setattr__(self, "lane", self.kind)  # frozen: set once, here
         if self.time.tzinfo is None:
             raise ValueError(f"event time {self.time} has no time zone; use UTC (clock_time does)")
         if self.outcome is not None and self.outcome not in OUTCOMES:

@@ -3,7 +3,8 @@
 - `table(rows, index=...)`: a DataFrame from a list of dicts, times shown as `YYYY-MM-DD HH:MM`.
 - `events_table(events)`: the `TimelineEvent`s of a simulated stretch of time as a table.
 - `timeline(events, ...)`: a plot with one lane per kind of event (file arrivals, schedule
-  ticks, sensor ticks, runs), coloured by outcome. It returns a `TimelinePlot`, which Jupyter
+  ticks, sensor ticks, runs), or one per actor (`TimelineEvent.lane`: the files, the schedule,
+  the sensor, each with the runs it launched), marker by kind, coloured by outcome. It returns a `TimelinePlot`, which Jupyter
   shows as a PNG image; its text form lists the events, so nbval (which does not compare
   images) still checks what the plot shows.
 
@@ -25,6 +26,7 @@ from matplotlib.lines import Line2D
 from dagster_and_etl.teaching.clock import (
     FAILURE,
     FILE_ARRIVAL,
+    FILE_EXPECTED,
     KINDS,
     OUTCOMES,
     REQUESTED,
@@ -45,12 +47,16 @@ OUTCOME_COLOURS = {
     REQUESTED: "#1565c0",
     None: "#37474f",
 }
-KIND_MARKERS = {
-    FILE_ARRIVAL: "v",
-    SCHEDULE_TICK: "D",
-    SENSOR_TICK: "|",
-    RUN: "o",
+# How each kind is drawn: marker, size, whether filled. A tick is a moment, drawn as a bar, so a
+# run launched by that tick (a circle, drawn on top) still shows in the same lane.
+KIND_STYLES = {
+    FILE_EXPECTED: ("o", 10, False),
+    FILE_ARRIVAL: ("v", 10, True),
+    SCHEDULE_TICK: ("|", 24, True),
+    SENSOR_TICK: ("|", 18, True),
+    RUN: ("o", 10, True),
 }
+OTHER_KIND_STYLE = ("s", 8, True)
 
 
 def format_time(moment: datetime) -> str:
@@ -88,10 +94,20 @@ def events_table(events: Iterable[TimelineEvent]) -> pd.DataFrame:
 
 
 def _lanes(events: Sequence[TimelineEvent], lanes: Sequence[str] | None) -> list[str]:
-    if lanes is not None:
-        return list(lanes)
-    present = {e.kind for e in events}
-    return [k for k in KINDS if k in present] + sorted(present - set(KINDS))
+    present = list(dict.fromkeys(e.lane for e in events))
+    if lanes is None:
+        return [k for k in KINDS if k in present] + [lane for lane in present if lane not in KINDS]
+    unlisted = [lane for lane in present if lane not in lanes]
+    if unlisted:
+        raise ValueError(f"events in lanes not listed in lanes={list(lanes)}: {', '.join(unlisted)}")
+    return list(lanes)
+
+
+def _what(event: TimelineEvent) -> str:
+    """The event's label, prefixed by its kind when its lane does not already say it."""
+    if event.lane == event.kind:
+        return event.label
+    return f"{event.kind}: {event.label}" if event.label else event.kind
 
 
 class TimelinePlot:
@@ -112,9 +128,9 @@ class TimelinePlot:
     def __repr__(self) -> str:
         lines = [f"Timeline {format_time(self.start)} to {format_time(self.end)}"]
         for lane in self.lanes:
-            for event in sorted((e for e in self.events if e.kind == lane), key=lambda e: e.time):
+            for event in sorted((e for e in self.events if e.lane == lane), key=lambda e: e.time):
                 outcome = f" [{event.outcome}]" if event.outcome else ""
-                lines.append(f"  {lane:<13} {format_time(event.time)}  {event.label}{outcome}")
+                lines.append(f"  {lane:<13} {format_time(event.time)}  {_what(event)}{outcome}")
         return "\n".join(lines)
 
 
@@ -128,6 +144,32 @@ def _time_axis(axes, start: datetime, end: datetime) -> None:
         axes.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d", tz=start.tzinfo))
 
 
+def _draw(axes, event: TimelineEvent, y: int) -> None:
+    marker, size, filled = KIND_STYLES.get(event.kind, OTHER_KIND_STYLE)
+    colour = OUTCOME_COLOURS.get(event.outcome, OUTCOME_COLOURS[None])
+    axes.plot(
+        [event.time], [y], linestyle="none", marker=marker, markersize=size, color=colour,
+        markerfacecolor=colour if filled else "white", markeredgewidth=2.5 if marker == "|" else 1.5,
+        zorder=3 if event.kind == RUN else 2,
+    )
+
+
+def _legend(axes, events: Sequence[TimelineEvent]) -> None:
+    """Which marker is which kind (only needed when a lane holds several kinds), then the colours."""
+    handles = []
+    if any(e.lane != e.kind for e in events):
+        for kind in [k for k in KINDS if any(e.kind == k for e in events)]:
+            marker, _, filled = KIND_STYLES[kind]
+            handles.append(Line2D(
+                [], [], linestyle="none", marker=marker, markersize=8, color=OUTCOME_COLOURS[None],
+                markerfacecolor=OUTCOME_COLOURS[None] if filled else "white", markeredgewidth=1.5, label=kind,
+            ))
+    for outcome in [o for o in OUTCOMES if any(e.outcome == o for e in events)]:
+        handles.append(Line2D([], [], linestyle="none", marker="s", markersize=8, color=OUTCOME_COLOURS[outcome], label=outcome))
+    if handles:
+        axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+
+
 def timeline(
     events: Iterable[TimelineEvent],
     start: datetime | None = None,
@@ -136,11 +178,12 @@ def timeline(
     lanes: Sequence[str] | None = None,
     width: float = 9.0,
 ) -> TimelinePlot:
-    """Plot events on one lane per kind, marker by kind, colour by outcome, labelled.
+    """Plot events on their lanes, marker by kind, colour by outcome, labelled.
 
-    `start`/`end` default to the first and last event with a little margin; `lanes` fixes which
-    lanes are drawn and in what order (default: the kinds present, in `clock.KINDS` order), so
-    plots that are compared side by side keep the same layout.
+    `start`/`end` default to the first and last event with a little margin. `lanes` fixes which
+    lanes are drawn and in what order, so plots compared side by side keep the same layout; by
+    default, the kinds present in `clock.KINDS` order, then other lanes (actors) as they appear.
+    Every event's lane must be drawn: one that is not is refused rather than silently left out.
     """
     events = list(events)
     if start is None or end is None:
@@ -155,20 +198,22 @@ def timeline(
     axes = figure.add_subplot()
     rows = {lane: len(lane_names) - 1 - i for i, lane in enumerate(lane_names)}  # first lane on top
     close = (end - start) / 4  # labels of events closer than this in one lane would overlap
+    # A label that would run past the right edge ends at its marker instead. Its width is
+    # estimated (8-point text, about 4.8 points a character; the axes take about 70% of the width).
+    axes_points = 0.7 * width * 72
     for lane, y in rows.items():
         previous, below = None, False
-        for event in sorted((e for e in events if e.kind == lane and start <= e.time <= end), key=lambda e: e.time):
-            axes.plot(
-                [event.time], [y], linestyle="none", marker=KIND_MARKERS.get(event.kind, "s"),
-                markersize=10, color=OUTCOME_COLOURS.get(event.outcome, OUTCOME_COLOURS[None]),
-            )
+        for event in sorted((e for e in events if e.lane == lane and start <= e.time <= end), key=lambda e: e.time):
+            _draw(axes, event, y)
             if not event.label:  # e.g. a sensor's routine ticks: a marker is enough
                 continue
             # Alternate the label above and below the lane while labelled events crowd together.
             below = previous is not None and event.time - previous < close and not below
+            room = (end - event.time) / (end - start) * axes_points
+            on_the_right = len(event.label) * 4.8 + 8 > room
             axes.annotate(
-                event.label, (mdates.date2num(event.time), y), xytext=(4, -14 if below else 7),
-                textcoords="offset points", fontsize=8,
+                event.label, (mdates.date2num(event.time), y), xytext=(-4 if on_the_right else 4, -14 if below else 7),
+                textcoords="offset points", fontsize=8, ha="right" if on_the_right else "left",
             )
             previous = event.time
     axes.set_yticks(list(rows.values()), list(rows.keys()))
@@ -176,12 +221,7 @@ def timeline(
     axes.set_xlim(mdates.date2num(start), mdates.date2num(end))
     _time_axis(axes, start, end)
     axes.grid(axis="x", alpha=0.3)
-    shown = [o for o in OUTCOMES if any(e.outcome == o for e in events)]
-    if shown:
-        axes.legend(
-            handles=[Line2D([], [], linestyle="none", marker="o", color=OUTCOME_COLOURS[o], label=o) for o in shown],
-            loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
-        )
+    _legend(axes, events)
     if title:
         axes.set_title(title, fontsize=10)
     return TimelinePlot(figure, events, lane_names, start, end)

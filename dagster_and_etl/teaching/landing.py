@@ -8,6 +8,7 @@ file replaced in place changes the file's mtime but not the folder's, exactly as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,35 +16,30 @@ from dagster_and_etl.sample_data import PREPARED_FILES, arrival_time, day_csv, s
 from dagster_and_etl.teaching.workspace import LessonWorkspace
 
 
-def _write(workspace: LessonWorkspace, target: Path, write, mtime: datetime, at: datetime | None) -> Path:
-    workspace.source.mkdir(parents=True, exist_ok=True)
-    is_new_entry = not target.exists()
-    write(target)
-    stamp(target, mtime)
+def _landed(workspace: LessonWorkspace, name: str, write: Callable[[], Path], at: datetime) -> Path:
+    """`write()` (a workspace method that stamps the file), then the folder at `at` if `name` is new."""
+    is_new_entry = not (workspace.source / name).exists()
+    target = write()
     if is_new_entry:  # a new name changes the folder; rewriting an existing file does not
-        stamp(workspace.source, at or mtime)
+        stamp(workspace.source, at)
     return target
 
 
 def land_prepared(workspace: LessonWorkspace, prepared: str, mtime: datetime, at: datetime | None = None) -> Path:
     """Drop a prepared file (a key of `PREPARED_FILES`) written at `mtime`, landing at `at`."""
-    target = workspace.source / PREPARED_FILES[prepared].target_name
-    return _write(workspace, target, lambda _: workspace.drop(prepared), mtime, at)
+    name = PREPARED_FILES[prepared].target_name
+    return _landed(workspace, name, lambda: workspace.drop(prepared, at=mtime), at or mtime)
 
 
 def land_day(workspace: LessonWorkspace, day: date, at: datetime | None = None) -> Path:
     """Write one day's sample file, stamped with its usual arrival time (05:00 the next morning)."""
-    target = workspace.source / f"{day.isoformat()}.csv"
-    return _write(
-        workspace, target, lambda path: path.write_text(day_csv(day), encoding="utf-8", newline=""),
-        arrival_time(day), at,
-    )
+    name, written = f"{day.isoformat()}.csv", arrival_time(day)
+    return _landed(workspace, name, lambda: workspace.land(name, day_csv(day), at=written), at or written)
 
 
 def land_text(workspace: LessonWorkspace, name: str, text: str, mtime: datetime, at: datetime | None = None) -> Path:
     """Write any file (a stray note, a hidden file) into the source folder."""
-    target = workspace.source / name
-    return _write(workspace, target, lambda path: path.write_text(text, encoding="utf-8"), mtime, at)
+    return _landed(workspace, name, lambda: workspace.land(name, text, at=mtime), at or mtime)
 
 
 def rename(workspace: LessonWorkspace, old_name: str, new_name: str, at: datetime) -> Path:
