@@ -50,7 +50,7 @@ from dagster_and_etl.teaching.run_loop import RUN_KEY_TAG, DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
 # A small pool of names, so that histories revisit the same files. A key need not be a date.
-NAMES = ("2018-01-22", "2018-01-23", "2018-01-24", "extra trades")
+NAMES = ("2018-01-22", "2018-01-23", "extra trades")
 BAD_VERSION = 3  # versions 0-2 are valid files, version 3 has a negative share_price
 
 EXAMPLES = int(os.environ.get("RELIABILITY_EXAMPLES", "200"))
@@ -136,34 +136,42 @@ UNREADABLE_CURSORS = (
 )
 
 names = st.sampled_from(NAMES)
-versions = st.integers(min_value=0, max_value=BAD_VERSION)
-events = st.one_of(
-    st.just(Tick()),
+# Versions 0 and 1 (same size) are drawn most often: a replacement only the mtime reveals.
+versions = st.sampled_from([0, 1, 0, 1, 2, BAD_VERSION])
+arrivals = st.one_of(
     st.builds(Land, names, versions),
-    st.just(Tick()),
     st.builds(LandLate, names, versions),
     st.builds(RewriteSameSecond, names, versions),
     st.builds(StartPartial, names, versions),
     st.builds(FinishPartial, names),
+)
+disturbances = st.one_of(
     st.builds(Delete, names),
     st.builds(Junk, st.sampled_from(JUNK_KINDS)),
     st.builds(ForgetCursor, st.sampled_from(UNREADABLE_CURSORS)),
 )
+# About a third ticks, a half arrivals, the rest deletions, junk and unreadable cursors.
+events = st.one_of(st.just(Tick()), arrivals, arrivals, st.just(Tick()), arrivals, disturbances)
 runs_per_tick = st.sampled_from([1, 2, 100])
 
 
 # ---- The source folder, driven by events ------------------------------------------------------
 
 
+# How each version changes the last row of the key's base file: versions 0 and 1 have the same
+# size (only the mtime tells them apart), version 2 is one byte longer, version 3 is not valid.
+VERSION_EDITS = {0: ("spread", None), 1: ("spread", "0.00"), 2: ("spread", "0.005"), BAD_VERSION: ("share_price", "-1.00")}
+
+
 def file_text(name: str, version: int) -> str:
     """Version `version` of `name.csv`; every row carries the key's date (FIRST_DAY for other keys)."""
-    day = parse_iso_date(name) or FIRST_DAY
-    text = day_csv(day, f"v{version}")
-    if version != BAD_VERSION:
+    text = day_csv(parse_iso_date(name) or FIRST_DAY)
+    column, value = VERSION_EDITS[version]
+    if value is None:
         return text
     lines = text.splitlines()
     fields = lines[-1].split(",")
-    fields[COLUMNS.index("share_price")] = "-1.00"
+    fields[COLUMNS.index(column)] = value
     lines[-1] = ",".join(fields)
     return "\n".join(lines) + "\n"
 
@@ -359,20 +367,21 @@ def reset(instance: dg.DagsterInstance) -> None:
         instance.delete_dynamic_partition(file_partitions.name, key)
 
 
-histories = st.lists(events, max_size=14)
+histories = st.lists(events, min_size=4, max_size=14)
 common = dict(deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @settings(max_examples=EXAMPLES, **common)
 @given(history=histories, max_runs=runs_per_tick)
-@example(history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", 1), Tick()], max_runs=100)
+# Found when the run key left out the mtime: versions 0 and 1 have the same size.
+@example(history=[Tick(), Land("2018-01-22", 1), Tick(), Land("2018-01-22", 0)], max_runs=1)
 @example(history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", BAD_VERSION), Tick(), Delete("2018-01-22")], max_runs=1)
 @example(
     history=[Land("2018-01-23", 0), Tick(), RewriteSameSecond("2018-01-23", 2), LandLate("extra trades", 1), Tick()],
     max_runs=1,
 )
 @example(
-    history=[StartPartial("2018-01-24", 0), Tick(), FinishPartial("2018-01-24"), Land("2018-01-22", 0), Tick()],
+    history=[StartPartial("2018-01-23", 0), Tick(), FinishPartial("2018-01-23"), Land("2018-01-22", 0), Tick()],
     max_runs=2,
 )
 @example(
@@ -386,7 +395,7 @@ def test_histories_with_the_assets_load_function(instance, history, max_runs):
 
 
 @settings(max_examples=REAL_RUN_EXAMPLES, **common)
-@given(history=st.lists(events, max_size=8), max_runs=runs_per_tick)
+@given(history=st.lists(events, min_size=4, max_size=8), max_runs=runs_per_tick)
 @example(
     history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", BAD_VERSION), Tick(), Land("extra trades", 2)],
     max_runs=1,
