@@ -404,3 +404,62 @@ def test_histories_with_real_runs(instance, history, max_runs):
     reset(instance)
     check_history(instance, DaemonLikeLoop, history, max_runs)
 
+
+
+# ---- Two documented decisions, pinned (docs/reliability.md) -----------------------------------
+
+
+def land(folder: Path, name: str, version: int, mtime: int) -> Path:
+    path = folder / f"{name}{CSV_SUFFIX}"
+    path.write_text(file_text(name, version), encoding="utf-8", newline="")
+    os.utime(path, ns=(mtime * 1_000_000_000, mtime * 1_000_000_000))
+    return path
+
+
+def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back(tmp_path, instance):
+    reset(instance)
+    folder = etl_settings.source_dir(tmp_path)
+    folder.mkdir(parents=True)
+    loop = DaemonLikeLoop(build_definitions(tmp_path), instance)
+    database = etl_settings.database_path(tmp_path)
+    t0 = int(SourceFolderHistory.START.timestamp())
+
+    land(folder, "2018-01-22", 0, t0)
+    assert loop.tick().succeeded == ["2018-01-22"]
+    rows = loaded_rows(read_table(database, DYNAMIC_TABLE), "2018-01-22")
+
+    (folder / "2018-01-22.csv").unlink()
+    assert loop.tick().requested == []
+    assert loaded_rows(read_table(database, DYNAMIC_TABLE), "2018-01-22") == rows, "deleting a file deletes no rows"
+
+    land(folder, "2018-01-22", 1, t0 + 60)  # it comes back (here with other values)
+    assert loop.tick().succeeded == ["2018-01-22"]
+    assert loaded_rows(read_table(database, DYNAMIC_TABLE), "2018-01-22") == comparable_rows(
+        read_text_rows(file_text("2018-01-22", 1), "2018-01-22")
+    )
+
+
+def test_a_file_restored_with_an_old_name_mtime_and_size_is_not_loaded_until_touched(tmp_path, instance):
+    # The known limit of run keys: `cp -p` of an old version after a newer one was loaded gives a
+    # run key the daemon has already run, so it is skipped; touching the file gives it a new one.
+    reset(instance)
+    folder = etl_settings.source_dir(tmp_path)
+    folder.mkdir(parents=True)
+    loop = DaemonLikeLoop(build_definitions(tmp_path), instance)
+    database = etl_settings.database_path(tmp_path)
+    t0 = int(SourceFolderHistory.START.timestamp())
+    version_0 = comparable_rows(read_text_rows(file_text("2018-01-22", 0), "2018-01-22"))
+
+    land(folder, "2018-01-22", 0, t0)
+    loop.tick()
+    land(folder, "2018-01-22", 2, t0 + 60)
+    assert loop.tick().succeeded == ["2018-01-22"]
+
+    restored = land(folder, "2018-01-22", 0, t0)  # the old version, with its old mtime
+    report = loop.tick()
+    assert report.succeeded == [] and len(report.skipped_run_keys) == 1
+    assert loaded_rows(read_table(database, DYNAMIC_TABLE), "2018-01-22") != version_0
+
+    restored.touch()
+    assert loop.tick().succeeded == ["2018-01-22"]
+    assert loaded_rows(read_table(database, DYNAMIC_TABLE), "2018-01-22") == version_0

@@ -119,19 +119,23 @@ def test_file_names_built_to_inject_sql_load_as_plain_data(tmp_path):
 # ---- JupyterLab as `make lessons` starts it ---------------------------------------------------
 
 
-def lessons_command() -> list[str]:
-    """The arguments the Makefile's `lessons` target passes to `jupyter lab`."""
+def make_target_arguments(target: str, program: str) -> list[str]:
+    """The arguments a Makefile target passes to `program` (e.g. `jupyter lab`)."""
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    recipe = makefile.split("\nlessons:", 1)[1].split("\n\n", 1)[0]
-    line = next(part.strip() for part in recipe.splitlines() if "jupyter lab" in part)
-    arguments = shlex.split(line.split("jupyter lab", 1)[1])
-    return arguments
+    recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+    line = next(part.strip() for part in recipe.splitlines() if program in part)
+    return shlex.split(line.split(program, 1)[1])
 
 
 def test_make_lessons_binds_jupyterlab_to_loopback_and_keeps_the_token():
-    arguments = lessons_command()
+    arguments = make_target_arguments("lessons", "jupyter lab")
     assert "--ServerApp.ip=127.0.0.1" in arguments
-    assert not [a for a in arguments if "token" in a.lower() or "password" in a.lower() or "ip=0" in a]
+    assert not [a for a in arguments if "token" in a.lower() or "password" in a.lower()]
+
+
+def test_make_dagster_binds_dagster_dev_to_loopback():
+    arguments = make_target_arguments("dagster", "dagster dev")
+    assert arguments[arguments.index("-h") + 1] == HOST
 
 
 def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_its_token(tmp_path):
@@ -146,7 +150,7 @@ def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_i
     extra = ["--no-browser", f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
     if os.geteuid() == 0:  # CI runs as root; `make lessons` is for a learner's own account
         extra.append("--allow-root")
-    command = [sys.executable, "-m", "jupyterlab", *lessons_command(), *extra]
+    command = [sys.executable, "-m", "jupyterlab", *make_target_arguments("lessons", "jupyter lab"), *extra]
     with open(tmp_path / "jupyter.log", "wb") as log:
         server = subprocess.Popen(
             command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
