@@ -61,38 +61,28 @@ REAL_RUN_EXAMPLES = max(5, EXAMPLES // 10)
 
 
 @dataclass(frozen=True)
-class Land:
+class FileEvent:
+    name: str
+    version: int
+
+
+class Land(FileEvent):
     """`name.csv` arrives now: a new file, or a replacement written over the old one."""
 
-    name: str
-    version: int
 
-
-@dataclass(frozen=True)
-class LandLate:
+class LandLate(FileEvent):
     """`name.csv` arrives with an mtime older than any file so far (copied with its old time)."""
 
-    name: str
-    version: int
 
-
-@dataclass(frozen=True)
-class RewriteSameSecond:
+class RewriteSameSecond(FileEvent):
     """`name.csv` is rewritten within the same mtime second: on a coarse clock only its size changes.
 
     Real replacements change the mtime or the size; when the new content has the same size, the
     clock ticks on (an identical name, mtime and size cannot be told apart, see the docs)."""
 
-    name: str
-    version: int
 
-
-@dataclass(frozen=True)
-class StartPartial:
+class StartPartial(FileEvent):
     """An upload starts: the first half of the file is written as `name.csv.part`."""
-
-    name: str
-    version: int
 
 
 @dataclass(frozen=True)
@@ -205,18 +195,24 @@ class SourceFolderHistory:
     def path(self, name: str) -> Path:
         return self.folder / f"{name}{CSV_SUFFIX}"
 
+    def land(self, name: str, version: int, mtime: int) -> Path:
+        """Write version `version` of `name.csv` with modification time `mtime` (seconds)."""
+        path = self.path(name)
+        self._write(path, self._record(name, version), mtime)
+        return path
+
     def apply(self, event) -> None:
         if isinstance(event, Land):
-            self._write(self.path(event.name), self._record(event.name, event.version), self._tick_clock())
+            self.land(event.name, event.version, self._tick_clock())
         elif isinstance(event, LandLate):
             self.oldest -= 86_400
-            self._write(self.path(event.name), self._record(event.name, event.version), self.oldest)
+            self.land(event.name, event.version, self.oldest)
         elif isinstance(event, RewriteSameSecond):
-            path, text = self.path(event.name), self._record(event.name, event.version)
-            if path.exists() and path.stat().st_size != len(text.encode()):
-                self._write(path, text, path.stat().st_mtime_ns // 1_000_000_000)
+            path, size = self.path(event.name), len(file_text(event.name, event.version).encode())
+            if path.exists() and path.stat().st_size != size:
+                self.land(event.name, event.version, path.stat().st_mtime_ns // 1_000_000_000)
             else:
-                self._write(path, text, self._tick_clock())
+                self.land(event.name, event.version, self._tick_clock())
         elif isinstance(event, StartPartial):
             text = self._record(event.name, event.version)
             part = self.folder / f"{event.name}{CSV_SUFFIX}.part"
@@ -405,61 +401,53 @@ def test_histories_with_real_runs(instance, history, max_runs):
     check_history(instance, DaemonLikeLoop, history, max_runs)
 
 
-
 # ---- Two documented decisions, pinned (docs/reliability.md) -----------------------------------
 
 
-def land(folder: Path, name: str, version: int, mtime: int) -> Path:
-    path = folder / f"{name}{CSV_SUFFIX}"
-    path.write_text(file_text(name, version), encoding="utf-8", newline="")
-    os.utime(path, ns=(mtime * 1_000_000_000, mtime * 1_000_000_000))
-    return path
-
-
-def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back(tmp_path, instance):
+@pytest.fixture
+def one_file_scenario(tmp_path, instance):
+    """A source folder driven by hand, the daemon-like loop over it, and a way to read one partition."""
     reset(instance)
-    folder = etl_settings.source_dir(tmp_path)
-    folder.mkdir(parents=True)
+    folder = SourceFolderHistory(etl_settings.source_dir(tmp_path))
     loop = DaemonLikeLoop(build_definitions(tmp_path), instance)
     database = etl_settings.database_path(tmp_path)
-    t0 = int(SourceFolderHistory.START.timestamp())
+    return folder, loop, lambda key: loaded_rows(read_table(database, DYNAMIC_TABLE), key)
 
-    land(folder, "2018-01-22", 0, t0)
-    assert loop.tick().succeeded == ["2018-01-22"]
-    rows = loaded_rows(read_table(database, DYNAMIC_TABLE), "2018-01-22")
 
-    (folder / "2018-01-22.csv").unlink()
+def version_rows(name: str, version: int) -> list[tuple]:
+    return comparable_rows(read_text_rows(file_text(name, version), name))
+
+
+def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back(one_file_scenario):
+    folder, loop, rows_of = one_file_scenario
+    key = NAMES[0]
+    folder.land(key, 0, folder.now)
+    assert loop.tick().succeeded == [key]
+
+    folder.apply(Delete(key))
     assert loop.tick().requested == []
-    assert loaded_rows(read_table(database, DYNAMIC_TABLE), "2018-01-22") == rows, "deleting a file deletes no rows"
+    assert rows_of(key) == version_rows(key, 0), "deleting a file deletes no rows"
 
-    land(folder, "2018-01-22", 1, t0 + 60)  # it comes back (here with other values)
-    assert loop.tick().succeeded == ["2018-01-22"]
-    assert loaded_rows(read_table(database, DYNAMIC_TABLE), "2018-01-22") == comparable_rows(
-        read_text_rows(file_text("2018-01-22", 1), "2018-01-22")
-    )
+    folder.apply(Land(key, 1))  # it comes back (here with other values)
+    assert loop.tick().succeeded == [key]
+    assert rows_of(key) == version_rows(key, 1)
 
 
-def test_a_file_restored_with_an_old_name_mtime_and_size_is_not_loaded_until_touched(tmp_path, instance):
+def test_a_file_restored_with_an_old_name_mtime_and_size_is_not_loaded_until_touched(one_file_scenario):
     # The known limit of run keys: `cp -p` of an old version after a newer one was loaded gives a
     # run key the daemon has already run, so it is skipped; touching the file gives it a new one.
-    reset(instance)
-    folder = etl_settings.source_dir(tmp_path)
-    folder.mkdir(parents=True)
-    loop = DaemonLikeLoop(build_definitions(tmp_path), instance)
-    database = etl_settings.database_path(tmp_path)
-    t0 = int(SourceFolderHistory.START.timestamp())
-    version_0 = comparable_rows(read_text_rows(file_text("2018-01-22", 0), "2018-01-22"))
-
-    land(folder, "2018-01-22", 0, t0)
+    folder, loop, rows_of = one_file_scenario
+    key, first_seen = NAMES[0], folder.now
+    folder.land(key, 0, first_seen)
     loop.tick()
-    land(folder, "2018-01-22", 2, t0 + 60)
-    assert loop.tick().succeeded == ["2018-01-22"]
+    folder.apply(Land(key, 2))
+    assert loop.tick().succeeded == [key]
 
-    restored = land(folder, "2018-01-22", 0, t0)  # the old version, with its old mtime
+    restored = folder.land(key, 0, first_seen)  # the old version, with its old mtime
     report = loop.tick()
     assert report.succeeded == [] and len(report.skipped_run_keys) == 1
-    assert loaded_rows(read_table(database, DYNAMIC_TABLE), "2018-01-22") != version_0
+    assert rows_of(key) == version_rows(key, 2)
 
     restored.touch()
-    assert loop.tick().succeeded == ["2018-01-22"]
-    assert loaded_rows(read_table(database, DYNAMIC_TABLE), "2018-01-22") == version_0
+    assert loop.tick().succeeded == [key]
+    assert rows_of(key) == version_rows(key, 0)

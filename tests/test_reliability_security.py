@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
-from dagster_and_etl.teaching.dagster_dev import HOST, free_port
+from dagster_and_etl.teaching.dagster_dev import HOST, free_port, stop_process_group
 from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
@@ -48,20 +47,6 @@ def listening_addresses(process_group: int) -> set[tuple[str, int]]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
             continue
     return found
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
 
 
 # ---- Keys cannot reach outside the source folder ---------------------------------------------
