@@ -49,7 +49,10 @@ def load(root: Path, keys: list[str], rounds: int, pause_flag: Path | None) -> d
             def __getattr__(self, name):
                 return getattr(self._connection, name)
 
-        assets.replace_partition = lambda connection, *args: real_replace_partition(PauseBeforeCommit(connection), *args)
+        def pausing_replace_partition(connection, *args):
+            return real_replace_partition(PauseBeforeCommit(connection), *args)
+
+        assets.replace_partition = pausing_replace_partition
 
     failures = []
     with dg.instance_for_test() as instance:

@@ -94,14 +94,24 @@ HEADER_REQUIRED = f"(the header must be {HEADER_LINE})"
 LATIN_1_ROW = f"{BAD_DAY.isoformat()},101.5,10,1015.0,0.1,0.05 (café)"
 
 CATALOGUE = [
-    Case("Empty file", DAY_FILE, b"", rejected(f"{DAY_FILE}: the file is empty; it must start with the header {HEADER_LINE}")),
-    Case("Header only", DAY_FILE, f"{HEADER_LINE}\n".encode(), rejected(f"{DAY_FILE}: the file has the header but no rows")),
+    Case(
+        "Empty file",
+        DAY_FILE,
+        b"",
+        rejected(f"{DAY_FILE}: the file is empty; it must start with the header {HEADER_LINE}"),
+    ),
+    Case(
+        "Header only",
+        DAY_FILE,
+        f"{HEADER_LINE}\n".encode(),
+        rejected(f"{DAY_FILE}: the file has the header but no rows"),
+    ),
     Case("UTF-8 byte-order mark", DAY_FILE, b"\xef\xbb\xbf" + GOOD.encode(), loaded(8)),
     Case("CRLF line ends", DAY_FILE, GOOD.replace("\n", "\r\n").encode(), loaded(8)),
     Case(
         "Quoted numbers",
         DAY_FILE,
-        ("\n".join([GOOD_LINES[0]] + [",".join(f'"{v}"' for v in line.split(",")) for line in GOOD_LINES[1:]]) + "\n").encode(),
+        "\n".join([GOOD_LINES[0], *(",".join(f'"{v}"' for v in line.split(",")) for line in GOOD_LINES[1:])]).encode(),
         loaded(8),
     ),
     Case(
@@ -222,7 +232,9 @@ CATALOGUE = [
         "Name that cannot be a partition key",
         "trades...2018-02-02.csv",
         GOOD.encode(),
-        not_requested("the sensor logs `Not requesting 1 file(s) whose name cannot be a partition key: trades...2018-02-02.csv`"),
+        not_requested(
+            "the sensor logs `Not requesting 1 file(s) whose name cannot be a partition key: trades...2018-02-02.csv`"
+        ),
     ),
     Case("Hidden file", f".{DAY_FILE}", GOOD.encode(), not_requested("hidden files are not landed files")),
     Case(

@@ -150,7 +150,12 @@ runs_per_tick = st.sampled_from([1, 2, 100])
 
 # How each version changes the last row of the key's base file: versions 0 and 1 have the same
 # size (only the mtime tells them apart), version 2 is one byte longer, version 3 is not valid.
-VERSION_EDITS = {0: ("spread", None), 1: ("spread", "0.00"), 2: ("spread", "0.005"), BAD_VERSION: ("share_price", "-1.00")}
+VERSION_EDITS = {
+    0: ("spread", None),
+    1: ("spread", "0.00"),
+    2: ("spread", "0.005"),
+    BAD_VERSION: ("share_price", "-1.00"),
+}
 
 
 def file_text(name: str, version: int) -> str:
@@ -364,14 +369,18 @@ def reset(instance: dg.DagsterInstance) -> None:
 
 
 histories = st.lists(events, min_size=4, max_size=14)
-common = dict(deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+common = dict(
+    deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @settings(max_examples=EXAMPLES, **common)
 @given(history=histories, max_runs=runs_per_tick)
 # Found when the run key left out the mtime: versions 0 and 1 have the same size.
 @example(history=[Tick(), Land("2018-01-22", 1), Tick(), Land("2018-01-22", 0)], max_runs=1)
-@example(history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", BAD_VERSION), Tick(), Delete("2018-01-22")], max_runs=1)
+@example(
+    history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", BAD_VERSION), Tick(), Delete("2018-01-22")], max_runs=1
+)
 @example(
     history=[Land("2018-01-23", 0), Tick(), RewriteSameSecond("2018-01-23", 2), LandLate("extra trades", 1), Tick()],
     max_runs=1,
