@@ -2,10 +2,11 @@
 
 Hypothesis generates histories of what happens in the source folder (new files, late files with
 an old mtime, files replaced in place, partial files renamed when complete, junk, deletions, a
-cursor that cannot be read) with sensor ticks in between. The reference sensor is evaluated
+cursor that cannot be read) with sensor ticks in between; in half the examples runs wait in a
+queue and execute later, as behind the daemon's run coordinator. The reference sensor is evaluated
 through `evaluate_tick` with the cursor carried from tick to tick, and the requested runs are
 executed the way the daemon does (`DaemonLikeLoop`: register partitions, skip run keys already
-launched). After a final drain:
+launched). After a final drain (and the queue):
 
 - every valid file present is in DuckDB exactly once, with its latest content;
 - a file that is not valid (now) has either no rows or the rows of one of its earlier valid versions;
@@ -110,6 +111,11 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class RunQueue:
+    """The queued runs execute (with `QueuedLoadLoop`; the other loops run at once)."""
+
+
+@dataclass(frozen=True)
 class ForgetCursor:
     """The stored cursor becomes unreadable (garbage, or the course sensor's format)."""
 
@@ -139,6 +145,7 @@ disturbances = st.one_of(
     st.builds(Delete, names),
     st.builds(Junk, st.sampled_from(JUNK_KINDS)),
     st.builds(ForgetCursor, st.sampled_from(UNREADABLE_CURSORS)),
+    st.just(RunQueue()),
 )
 # About a third ticks, a half arrivals, the rest deletions, junk and unreadable cursors.
 events = st.one_of(st.just(Tick()), arrivals, arrivals, st.just(Tick()), arrivals, disturbances)
@@ -265,7 +272,13 @@ class DirectLoadLoop(DaemonLikeLoop):
     is the real one."""
 
     def execute(self, job_name: str, partition_key: str, tags: dict[str, str]) -> str | None:
+        self.record_run(job_name, tags)
+        return self.load(partition_key)
+
+    def record_run(self, job_name: str, tags: dict[str, str]) -> None:
         self.instance.add_run(dg.DagsterRun(job_name=job_name, run_id=str(uuid.uuid4()), tags=tags))
+
+    def load(self, partition_key: str) -> str | None:
         resources = self.defs.resources
         try:
             load_partition_file(
@@ -274,6 +287,28 @@ class DirectLoadLoop(DaemonLikeLoop):
         except dg.Failure as failure:
             return failure.description
         return None
+
+
+class QueuedLoadLoop(DirectLoadLoop):
+    """The daemon with a run queue: a tick creates its runs, which execute later (at a `RunQueue`
+    event, or after the final drain), by when their file may have been replaced or deleted."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.queue: list[str] = []
+        self.failures: dict[str, str] = {}
+
+    def execute(self, job_name: str, partition_key: str, tags: dict[str, str]) -> str | None:
+        self.record_run(job_name, tags)
+        self.queue.append(partition_key)
+        return None  # launched; how it ends is known when it runs
+
+    def run_queue(self) -> None:
+        queue, self.queue = self.queue, []
+        for partition_key in queue:
+            failure = self.load(partition_key)
+            if failure is not None:
+                self.failures[partition_key] = failure
 
 
 # ---- The property -----------------------------------------------------------------------------
@@ -302,9 +337,14 @@ def check_history(instance: dg.DagsterInstance, loop_class: type[DaemonLikeLoop]
                 loop.tick()
             elif isinstance(event, ForgetCursor):
                 loop.cursor, cursor_was_lost = event.garbage, True
+            elif isinstance(event, RunQueue):
+                if isinstance(loop, QueuedLoadLoop):
+                    loop.run_queue()
             else:
                 folder.apply(event)
         loop.drain(max_ticks=50)
+        if isinstance(loop, QueuedLoadLoop):
+            loop.run_queue()
         assert_outcome(instance, loop, folder, etl_settings.database_path(root), cursor_was_lost)
     finally:
         if previous_cap is None:
@@ -342,10 +382,10 @@ def assert_outcome(instance, loop: DaemonLikeLoop, folder: SourceFolderHistory, 
     # While the cursor is readable, the sensor never asks again for a run key it requested.
     if not cursor_was_lost:
         assert [key for report in loop.history for key in report.skipped_run_keys] == []
-    # Every failed run was for a file that was not valid when it ran.
-    for report in loop.history:
-        for key, message in report.failed.items():
-            assert key in NAMES and message.startswith(f"{key}.csv"), message
+    # Every failed run was for a file that was not valid (or not there) when it ran.
+    failures = [failure for report in loop.history for failure in report.failed.items()]
+    for key, message in failures + list(getattr(loop, "failures", {}).items()):
+        assert key in NAMES and message.startswith(f"{key}.csv"), message
 
 
 def read_text_rows(text: str, name: str) -> pd.DataFrame:
@@ -375,28 +415,36 @@ common = dict(
 
 
 @settings(max_examples=EXAMPLES, **common)
-@given(history=histories, max_runs=runs_per_tick)
+@given(history=histories, max_runs=runs_per_tick, queued=st.booleans())
 # Found when the run key left out the mtime: versions 0 and 1 have the same size.
-@example(history=[Tick(), Land("2018-01-22", 1), Tick(), Land("2018-01-22", 0)], max_runs=1)
+@example(history=[Tick(), Land("2018-01-22", 1), Tick(), Land("2018-01-22", 0)], max_runs=1, queued=False)
 @example(
-    history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", BAD_VERSION), Tick(), Delete("2018-01-22")], max_runs=1
+    history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", BAD_VERSION), Tick(), Delete("2018-01-22")],
+    max_runs=1,
+    queued=False,
 )
 @example(
     history=[Land("2018-01-23", 0), Tick(), RewriteSameSecond("2018-01-23", 2), LandLate("extra trades", 1), Tick()],
     max_runs=1,
+    queued=False,
 )
 @example(
     history=[StartPartial("2018-01-23", 0), Tick(), FinishPartial("2018-01-23"), Land("2018-01-22", 0), Tick()],
     max_runs=2,
+    queued=False,
 )
 @example(
     history=[Land("2018-01-22", 0), Land("2018-01-23", 1), Tick(), ForgetCursor('{"file.csv": 1516600000.0}'), Tick()],
     max_runs=100,
+    queued=False,
 )
-@example(history=[Junk(kind) for kind in JUNK_KINDS] + [Tick()], max_runs=100)
-def test_histories_with_the_assets_load_function(instance, history, max_runs):
+@example(history=[Junk(kind) for kind in JUNK_KINDS] + [Tick()], max_runs=100, queued=False)
+# A queued run executes after its file was replaced, then after it was deleted.
+@example(history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", 1), RunQueue(), Tick()], max_runs=1, queued=True)
+@example(history=[Land("2018-01-22", 0), Tick(), Delete("2018-01-22"), RunQueue()], max_runs=1, queued=True)
+def test_histories_with_the_assets_load_function(instance, history, max_runs, queued):
     reset(instance)
-    check_history(instance, DirectLoadLoop, history, max_runs)
+    check_history(instance, QueuedLoadLoop if queued else DirectLoadLoop, history, max_runs)
 
 
 @settings(max_examples=REAL_RUN_EXAMPLES, **common)
