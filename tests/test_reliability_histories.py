@@ -9,8 +9,8 @@ executed the way the daemon does (`DaemonLikeLoop`: register partitions, skip ru
 launched). After a final drain (and the queue):
 
 - every valid file present is in DuckDB exactly once, with its latest content;
-- a file that is not valid (now) has either no rows or the rows of one of its earlier valid versions;
-- a deleted file keeps the rows it had (see docs/reliability.md: deleting a file never deletes data);
+- a file that is not valid now, or was deleted, has the rows of one of its valid versions, or none;
+- a partition once loaded keeps rows (deleting a file deletes no data, see docs/reliability.md);
 - nothing but landed CSV files ever reaches the table;
 - no run key ran twice, and while the cursor is readable the sensor never asks for one again;
 - no tick raised.
@@ -297,6 +297,7 @@ class QueuedLoadLoop(DirectLoadLoop):
         super().__init__(*args, **kwargs)
         self.queue: list[str] = []
         self.failures: dict[str, str] = {}
+        self.loaded: set[str] = set()
 
     def execute(self, job_name: str, partition_key: str, tags: dict[str, str]) -> str | None:
         self.record_run(job_name, tags)
@@ -307,7 +308,9 @@ class QueuedLoadLoop(DirectLoadLoop):
         queue, self.queue = self.queue, []
         for partition_key in queue:
             failure = self.load(partition_key)
-            if failure is not None:
+            if failure is None:
+                self.loaded.add(partition_key)
+            else:
                 self.failures[partition_key] = failure
 
 
@@ -375,6 +378,13 @@ def assert_outcome(instance, loop: DaemonLikeLoop, folder: SourceFolderHistory, 
         # Not valid now, or deleted: no rows, or the rows of one valid version it had (a deleted
         # file keeps its rows; a rejected file leaves the table as it was).
         assert not rows or rows in earlier_versions, f"{name}: rows that match none of its valid versions"
+
+    # Rows are never lost: a key loaded once keeps rows, whatever was deleted or rejected since.
+    if isinstance(loop, QueuedLoadLoop):
+        ever_loaded = loop.loaded
+    else:
+        ever_loaded = {key for report in loop.history for key in report.succeeded}
+    assert all(loaded_rows(table, key) for key in ever_loaded), "a partition lost its rows"
 
     # No run key ran twice: the daemon's own check, against the runs recorded in the instance.
     launched = Counter(run.tags.get(RUN_KEY_TAG) for run in instance.get_runs())
