@@ -26,7 +26,7 @@ from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
-from dagster_and_etl.teaching.dagster_dev import HOST, free_port, stop_process_group
+from dagster_and_etl.teaching.dagster_dev import HOST, free_port, live_processes_in_group, stop_process_group
 from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
@@ -37,15 +37,12 @@ LOOPBACK = {"127.0.0.1", "::1"}
 def listening_addresses(process_group: int) -> set[tuple[str, int]]:
     """Every (address, port) a process of this process group listens on (TCP)."""
     found = set()
-    for process in psutil.process_iter():
+    for pid in live_processes_in_group(process_group):
         try:
-            if os.getpgid(process.pid) != process_group:
-                continue
-            for connection in process.net_connections(kind="inet"):
-                if connection.status == psutil.CONN_LISTEN:
-                    found.add((connection.laddr.ip, connection.laddr.port))
-        except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+            connections = psutil.Process(pid).net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
+        found |= {(c.laddr.ip, c.laddr.port) for c in connections if c.status == psutil.CONN_LISTEN}
     return found
 
 
