@@ -103,7 +103,8 @@ def read_source_file(path: Path, expected_date: date | None = None) -> pd.DataFr
     """Read and validate one source CSV; return its rows with the six columns typed.
 
     `expected_date`, when given, is the date every row must carry (the file's partition).
-    Raises `SourceFileError` at the first problem; blank lines carry no data and are skipped.
+    Raises `SourceFileError` at the first problem, or when there is no row at all; blank lines
+    carry no data and are skipped.
     """
     path = Path(path)
     text = _decode(path, path.read_bytes())
@@ -146,7 +147,12 @@ def read_source_file(path: Path, expected_date: date | None = None) -> pd.DataFr
             for c in NUMERIC_COLUMNS:
                 columns[c].append(values[c])
     except csv.Error as err:
-        raise SourceFileError(path, f"cannot be parsed as CSV ({err})", line=reader.line_num) from None
+        # Past the header, the row being read is the one after the last row kept.
+        row = len(columns["date"]) + 1 if reader.line_num > 1 else None
+        raise SourceFileError(path, f"cannot be parsed as CSV ({err})", row, reader.line_num) from None
+    if not columns["date"]:
+        # Loading it would replace the partition's rows with none: a truncated upload looks the same.
+        raise SourceFileError(path, "the file has the header but no rows")
 
     frame = pd.DataFrame({c: pd.Series(columns[c], dtype="float64") for c in NUMERIC_COLUMNS})
     frame.insert(0, "date", pd.Series(pd.to_datetime(columns["date"]), dtype="datetime64[s]"))

@@ -43,6 +43,28 @@ def live_processes_in_group(pgid: int) -> list[int]:
     return pids
 
 
+def stop_process_group(process: subprocess.Popen, grace_seconds: float = 15.0) -> None:
+    """Stop a server started with `start_new_session=True`, and everything in its process group:
+    SIGTERM, then SIGKILL after `grace_seconds` until no process of the group is left (run
+    workers a daemon launched belong to the group). Safe to call on a process that has ended."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            pass
+        except ProcessLookupError:
+            return
+    deadline = time.monotonic() + grace_seconds
+    while live_processes_in_group(process.pid) and time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    process.wait()
+
+
 def _dagster_cli() -> list[str]:
     return [sys.executable, "-m", "dagster"]
 
@@ -135,23 +157,7 @@ class DagsterDevServer:
         if process is None:
             return
         atexit.unregister(self.stop)
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=grace_seconds)
-            except subprocess.TimeoutExpired:
-                pass
-            except ProcessLookupError:
-                return
-        # Run workers the daemon launched belong to the same group: make sure none outlive it.
-        deadline = time.monotonic() + grace_seconds
-        while live_processes_in_group(process.pid) and time.monotonic() < deadline:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        process.wait()
+        stop_process_group(process, grace_seconds)
 
     def __enter__(self) -> "DagsterDevServer":
         return self.start()

@@ -92,20 +92,24 @@ class DaemonLikeLoop:
             if run_key_was_launched(self.instance, self.sensor_name, request.run_key):
                 report.skipped_run_keys.append(request.run_key)
                 continue
-            result = self.defs.resolve_job_def(request.job_name or sensor_job).execute_in_process(
-                partition_key=request.partition_key,
-                instance=self.instance,
-                tags={**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: self.sensor_name},
-                raise_on_error=False,
-            )
-            if result.success:
+            tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: self.sensor_name}
+            failure = self.execute(request.job_name or sensor_job, request.partition_key, tags)
+            if failure is None:
                 report.succeeded.append(request.partition_key)
             else:
-                report.failed[request.partition_key] = failure_message(result)
+                report.failed[request.partition_key] = failure
         if data.cursor is not None:
             self.cursor = data.cursor
         self.history.append(report)
         return report
+
+    def execute(self, job_name: str, partition_key: str, tags: dict[str, str]) -> str | None:
+        """Run one partition of a job in-process, recorded in the instance with `tags` (the run key
+        among them); return None on success, else the failure message."""
+        result = self.defs.resolve_job_def(job_name).execute_in_process(
+            partition_key=partition_key, instance=self.instance, tags=tags, raise_on_error=False
+        )
+        return None if result.success else failure_message(result)
 
     def drain(self, max_ticks: int = 1000) -> list[TickReport]:
         """Tick until a tick requests nothing new; return those ticks' reports."""

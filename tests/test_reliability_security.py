@@ -1,0 +1,171 @@
+"""Security: keys cannot leave the source folder, file names never become SQL, servers stay local.
+
+`dagster dev` (through `DagsterDevServer`) is checked in tests/test_reliability_daemon.py, which
+starts it once for several checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+import psutil
+import pytest
+
+from dagster_and_etl import settings as etl_settings
+from dagster_and_etl import warehouse
+from dagster_and_etl.defs.partitions import file_partitions
+from dagster_and_etl.definitions import build_definitions
+from dagster_and_etl.file_scan import CSV_SUFFIX
+from dagster_and_etl.sample_data import FIRST_DAY, day_csv
+from dagster_and_etl.teaching.dagster_dev import HOST, free_port, live_processes_in_group, stop_process_group
+from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
+from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
+
+REPO = Path(__file__).resolve().parent.parent
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def listening_addresses(process_group: int) -> set[tuple[str, int]]:
+    """Every (address, port) a process of this process group listens on (TCP)."""
+    found = set()
+    for pid in live_processes_in_group(process_group):
+        try:
+            connections = psutil.Process(pid).net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        found |= {(c.laddr.ip, c.laddr.port) for c in connections if c.status == psutil.CONN_LISTEN}
+    return found
+
+
+# ---- Keys cannot reach outside the source folder ---------------------------------------------
+
+OUTSIDE_KEYS = ["../x", "../staging/data", "/etc/passwd", "x/../../x", "sub/x", "..\\x", ".hidden"]
+
+
+@pytest.mark.parametrize("key", OUTSIDE_KEYS)
+def test_a_key_outside_the_source_folder_is_refused_by_a_real_run(tmp_path, key):
+    root = tmp_path / "root"
+    etl_settings.source_dir(root).mkdir(parents=True)
+    # A valid file where `../x` would lead: loading it would show the key escaped the folder.
+    (root / f"x{CSV_SUFFIX}").write_text(day_csv(FIRST_DAY), encoding="utf-8")
+    defs = build_definitions(root)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(file_partitions.name, [key])
+        loop = DaemonLikeLoop(defs, instance)
+        failure = loop.execute(defs.resolve_sensor_def(loop.sensor_name).job_name, key, {})
+    assert failure is not None and f"partition key {key!r} cannot name a file in the source folder" in failure
+    assert not etl_settings.database_path(root).exists(), "a refused key must not even open the database"
+
+
+@pytest.mark.parametrize("key", ["", ".", ".."])
+def test_keys_dagster_cannot_register_are_refused_by_the_source_folder_too(tmp_path, key):
+    source = build_definitions(tmp_path).resources["source"]
+    with pytest.raises(ValueError, match="cannot name a file in the source folder"):
+        source.file_for(key)
+
+
+# ---- File names are data, never SQL ----------------------------------------------------------
+
+INJECTING_NAMES = [
+    "x'); DROP TABLE raw_dynamic_partition_data; --",
+    "'; DELETE FROM raw_dynamic_partition_data WHERE ''='",
+    'x"; DROP TABLE raw_partition_data; --',
+]
+
+
+def test_file_names_built_to_inject_sql_load_as_plain_data(tmp_path):
+    root = tmp_path / "root"
+    source = etl_settings.source_dir(root)
+    source.mkdir(parents=True)
+    names = [FIRST_DAY.isoformat(), *INJECTING_NAMES]
+    for name in names:
+        (source / f"{name}{CSV_SUFFIX}").write_text(day_csv(FIRST_DAY), encoding="utf-8")
+    with dg.instance_for_test() as instance:
+        loop = DaemonLikeLoop(build_definitions(root), instance)
+        reports = loop.drain()
+    assert sorted(key for report in reports for key in report.succeeded) == sorted(names)
+    table = read_table(etl_settings.database_path(root), DYNAMIC_TABLE)
+    assert warehouse.row_counts(etl_settings.database_path(root), DYNAMIC_TABLE) == {name: 8 for name in names}
+    assert sorted(set(table["source_file"])) == sorted(f"{name}{CSV_SUFFIX}" for name in names)
+
+
+# ---- JupyterLab as `make lessons` starts it ---------------------------------------------------
+
+
+def make_target_arguments(target: str, program: str) -> list[str]:
+    """The arguments a Makefile target passes to `program` (e.g. `jupyter lab`)."""
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+    line = next(part.strip() for part in recipe.splitlines() if program in part)
+    return shlex.split(line.split(program, 1)[1])
+
+
+def test_make_lessons_binds_jupyterlab_to_loopback_and_keeps_the_token():
+    arguments = make_target_arguments("lessons", "jupyter lab")
+    assert "--ServerApp.ip=127.0.0.1" in arguments
+    assert not [a for a in arguments if "token" in a.lower() or "password" in a.lower()]
+
+
+def test_make_dagster_binds_dagster_dev_to_loopback():
+    arguments = make_target_arguments("dagster", "dagster dev")
+    assert arguments[arguments.index("-h") + 1] == HOST
+
+
+def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_its_token(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        **{name: str(tmp_path / name.lower()) for name in (
+            "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR"
+        )},
+    }
+    env.pop("JUPYTER_TOKEN", None)
+    extra = ["--no-browser", f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
+    if os.geteuid() == 0:  # CI runs as root; `make lessons` is for a learner's own account
+        extra.append("--allow-root")
+    command = [sys.executable, "-m", "jupyterlab", *make_target_arguments("lessons", "jupyter lab"), *extra]
+    with open(tmp_path / "jupyter.log", "wb") as log:
+        server = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        info = wait_for_jupyter_server(Path(env["JUPYTER_RUNTIME_DIR"]), server, tmp_path / "jupyter.log")
+        addresses = listening_addresses(server.pid)
+        assert (HOST, port) in addresses
+        assert {ip for ip, _ in addresses} <= LOOPBACK, addresses
+
+        assert info["token"], "the server runs without a token"
+        api = f"http://{HOST}:{port}/api/contents"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(api, timeout=10)
+        assert refused.value.code == 403
+        request = urllib.request.Request(api, headers={"Authorization": f"token {info['token']}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+    finally:
+        stop_process_group(server)
+
+
+def wait_for_jupyter_server(runtime_dir: Path, server: subprocess.Popen, log: Path, timeout: float = 60) -> dict:
+    """The server's own description (jpserver-PID.json: url, port, token) once it is up."""
+    deadline = time.monotonic() + timeout
+    info_file = runtime_dir / f"jpserver-{server.pid}.json"
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"jupyter lab exited with {server.returncode}:\n{log.read_text()[-2000:]}"
+        if info_file.exists():
+            try:
+                return json.loads(info_file.read_text())
+            except json.JSONDecodeError:
+                pass  # being written
+        time.sleep(0.2)
+    raise TimeoutError(f"jupyter lab did not start within {timeout:.0f} s:\n{log.read_text()[-2000:]}")
