@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# JupyterLab refuses to run as root without --allow-root (containers often run as root).
+AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lessons: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(AS_ROOT)
 
 # Everything once (tests/ and every notebook under strict nbval), then the notebooks a second
 # time: a notebook must give the same outputs twice in a row. Last, the tree must be clean.

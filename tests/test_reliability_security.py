@@ -102,11 +102,12 @@ def test_file_names_built_to_inject_sql_load_as_plain_data(tmp_path):
 
 
 def make_target_arguments(target: str, program: str) -> list[str]:
-    """The arguments a Makefile target passes to `program` (e.g. `jupyter lab`)."""
+    """The arguments a Makefile target passes to `program` (e.g. `jupyter lab`); Make variables
+    such as `$(AS_ROOT)` (the root-only `--allow-root`) are left out."""
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
     line = next(part.strip() for part in recipe.splitlines() if program in part)
-    return shlex.split(line.split(program, 1)[1])
+    return [a for a in shlex.split(line.split(program, 1)[1]) if not a.startswith("$(")]
 
 
 def test_make_lessons_binds_jupyterlab_to_loopback_and_keeps_the_token():

@@ -168,6 +168,9 @@ def test_unusable_file_name_is_reported_not_requested(empty_workspace, capfd):
         result = dynamic_sensor(context)
     assert requested_keys(result) == ["2018-01-23"]
     assert "cannot be a partition key: a...b.csv" in capfd.readouterr().err
+    with source_context(ws, result.cursor) as context:
+        quiet = dynamic_sensor(context)
+    assert quiet.skip_reason.skip_message.endswith("1 file(s) left out: their names cannot be partition keys (see the log).")
 
 
 def test_deleted_file_leaves_the_cursor_and_comes_back_as_new(empty_workspace):

@@ -41,7 +41,10 @@ def dynamic_sensor(context: dg.SensorEvaluationContext, source: SourceFolder) ->
     cursor = context.cursor if still_present == seen and not cursor_warning else encode_cursor(still_present)
 
     if not batch:
-        return dg.SensorResult(skip_reason=f"No new or changed files in {source.folder}.", cursor=cursor)
+        skip_reason = f"No new or changed files in {source.folder}."
+        if unusable:
+            skip_reason += f" {len(unusable)} file(s) left out: their names cannot be partition keys (see the log)."
+        return dg.SensorResult(skip_reason=skip_reason, cursor=cursor)
 
     if len(pending) > len(batch):
         context.log.info(f"Requesting {len(batch)} of {len(pending)} pending files; the rest on the next ticks.")
