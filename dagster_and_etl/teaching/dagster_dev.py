@@ -47,6 +47,7 @@ class DagsterDevServer:
         sensor_interval_seconds: int = 2,
         max_runs_per_tick: int | None = None,
         port: int | None = None,
+        max_concurrent_runs: int = 1,
     ):
         self.data_root = Path(data_root)
         self.dagster_home = Path(dagster_home)
@@ -62,7 +63,18 @@ class DagsterDevServer:
         }
         if max_runs_per_tick is not None:
             self.env[settings.MAX_RUNS_PER_TICK_ENV] = str(max_runs_per_tick)
+        self.max_concurrent_runs = max_concurrent_runs
         self.process: subprocess.Popen | None = None
+
+    def instance_yaml(self) -> str:
+        # DuckDB takes one writer process at a time: by default runs queue one after the other
+        # instead of retrying for the file lock, and the queue is checked every second.
+        return (
+            "telemetry:\n  enabled: false\n"
+            "run_queue:\n"
+            f"  max_concurrent_runs: {self.max_concurrent_runs}\n"
+            "  dequeue_interval_seconds: 1\n"
+        )
 
     @property
     def url(self) -> str:
@@ -70,7 +82,7 @@ class DagsterDevServer:
 
     def start(self, timeout_seconds: float = 120.0) -> "DagsterDevServer":
         self.dagster_home.mkdir(parents=True, exist_ok=True)
-        (self.dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        (self.dagster_home / "dagster.yaml").write_text(self.instance_yaml())
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [*_dagster_cli(), "dev", "-m", DEFINITIONS_MODULE, "-h", HOST, "-p", str(self.port)],

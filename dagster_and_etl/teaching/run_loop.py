@@ -53,8 +53,10 @@ class TickReport:
     skip_message: str | None = None
 
 
-def _failure_message(result: dg.ExecuteInProcessResult) -> str:
-    for event in result.all_events:
+def failure_message(events: list[dg.DagsterEvent]) -> str:
+    """The first step failure's message among a run's events: the `dg.Failure` description when
+    there is one (it names the file, the row and the problem), else the error's message."""
+    for event in events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.user_failure_data:
             description = event.step_failure_data.user_failure_data.description
             if description:
@@ -104,7 +106,7 @@ class DaemonLikeLoop:
             if result.success:
                 report.succeeded.append(request.partition_key)
             else:
-                report.failed[request.partition_key] = _failure_message(result)
+                report.failed[request.partition_key] = failure_message(result.all_events)
         if data.cursor is not None:
             self.cursor = data.cursor
         self.history.append(report)
