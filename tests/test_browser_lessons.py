@@ -26,6 +26,7 @@ import nbformat
 import pytest
 
 from dagster_and_etl.teaching.dagster_dev import free_port
+from dagster_and_etl.teaching.processes import stop_process_group
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 LESSONS = sorted((REPO_DIR / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -45,6 +46,7 @@ LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
 }
 RUN_ALL_TIMEOUT_SECONDS = 900
+VISIBLE_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 pytestmark = pytest.mark.browser
 
@@ -164,18 +166,7 @@ class JupyterLab:
             except OSError:
                 pass
         below = _descendants(process.pid)
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        except ProcessLookupError:
-            pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+        stop_process_group(process, grace_seconds=30)
         # Kernels run in process groups of their own: stop any that outlived the server, by id.
         for pid, cmdline in below.items():
             if _still_running(pid, cmdline):
@@ -237,6 +228,11 @@ _VIEW_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod
     return copy.textContent + images.join(',');
   }).join('\\n')"""
 
+# Error and stderr outputs shown anywhere in the notebook, widget Output areas included.
+_ERRORS_SHOWN_JS = """() => [...document.querySelectorAll(
+  '.jp-NotebookPanel:not(.lm-mod-hidden) [data-mime-type="application/vnd.jupyter.stderr"]')]
+  .map(e => e.textContent.slice(0, 300))"""
+
 _WIDGETS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')]
   .filter(o => o.querySelector('.jupyter-widgets, .widget-container') || /Loading widget|Error displaying widget/.test(o.textContent))
   .map(o => ({rendered: !!o.querySelector('.jupyter-widgets'), text: o.textContent.slice(0, 200)}))"""
@@ -267,15 +263,28 @@ def kernel_idle(page) -> bool:
     return page.evaluate(_PROGRESS_JS)["idle"]
 
 
-def run_all_finished(page) -> int | None:
-    """How many code cells ran, once Run All is over: the kernel is idle and no cell is queued.
+class RunAllProgress:
+    """Decides when Run All is over: the last code cell ran and the kernel is idle, or (Run All
+    stopped at an error) the kernel stayed idle with no cell running and nothing changing for
+    `settle_seconds`. Queued cells may show an empty prompt and the kernel goes idle for a moment
+    between two cells, so a single look is not enough."""
 
-    Run All queues every cell at once, so no cell shows `[*]` only when it is done, or when it
-    stopped at an error (the cells after it keep an empty prompt)."""
-    progress = page.evaluate(_PROGRESS_JS)
-    prompts = progress["prompts"]
-    ran = sum(1 for p in prompts if re.fullmatch(r"\[\d+\]:", p))
-    return ran if progress["idle"] and ran and not any("*" in p for p in prompts) else None
+    def __init__(self, page, settle_seconds: float = 5.0):
+        self.page, self.settle_seconds = page, settle_seconds
+        self.last_seen, self.quiet_since = None, None
+
+    def cells_ran(self) -> int | None:
+        progress = self.page.evaluate(_PROGRESS_JS)
+        prompts = progress["prompts"]
+        ran = sum(1 for p in prompts if re.fullmatch(r"\[\d+\]:", p))
+        quiet = progress["idle"] and not any("*" in p for p in prompts)
+        if quiet and prompts and re.fullmatch(r"\[\d+\]:", prompts[-1]):
+            return ran
+        snapshot = (prompts, progress["idle"])
+        if not quiet or snapshot != self.last_seen:
+            self.last_seen, self.quiet_since = snapshot, time.monotonic() if quiet else None
+            return None
+        return ran if ran and time.monotonic() - self.quiet_since >= self.settle_seconds else None
 
 
 def run_all(page) -> None:
@@ -285,7 +294,7 @@ def run_all(page) -> None:
 
 def saved_notebook(page, path: Path, cells_ran: int) -> nbformat.NotebookNode:
     """Save (Ctrl+S) and read the file back once the execution counts of the cells that ran are in it."""
-    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").click(position={"x": 5, "y": 5})
+    page.locator(f"{VISIBLE_NOTEBOOK} .jp-Notebook").click(position={"x": 5, "y": 5})
     page.keyboard.press("Control+s")
 
     def read():
@@ -331,12 +340,13 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{lab.url}/lab/tree/{notebook_path.name}?token={lab.token}")
-        page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
+        # A workspace of its own, reset: only this notebook's tab is open.
+        page.goto(f"{lab.url}/lab/workspaces/{notebook_path.stem}/tree/{notebook_path.name}?reset&token={lab.token}")
+        page.locator(f"{VISIBLE_NOTEBOOK} .jp-Cell").first.wait_for(timeout=120_000)
         wait_for(page, lambda: kernel_idle(page), 120, "the kernel to start (the status bar's 'Idle')")
 
         run_all(page)
-        cells_ran = wait_for(page, lambda: run_all_finished(page), RUN_ALL_TIMEOUT_SECONDS, "Run All to finish")
+        cells_ran = wait_for(page, RunAllProgress(page).cells_ran, RUN_ALL_TIMEOUT_SECONDS, "Run All to finish")
 
         executed = saved_notebook(page, copy, cells_ran)
         assert errors_outside_raises_exception(executed) == []
@@ -357,6 +367,7 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
             kind = page.evaluate(_MARK_FIRST_CONTROL_JS)
             assert kind, "widgets rendered, but none is a slider or a button to drive"
             before = page.evaluate(_VIEW_JS)
+            errors_before = page.evaluate(_ERRORS_SHOWN_JS)
             control = page.locator("[data-test-control=first]")
             control.scroll_into_view_if_needed()
             if kind == "slider":
@@ -365,8 +376,16 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
                     page.keyboard.press("ArrowRight")
             else:
                 control.click()
-            wait_for(page, lambda: page.evaluate(_VIEW_JS) != before, 120, f"the view to change after using a {kind}")
+            wait_for(
+                page,
+                lambda: page.evaluate(_VIEW_JS) != before,
+                120,
+                f"the view to change after using a {kind} (an error in its callback goes to JupyterLab's log "
+                "console: does the widget use something the notebook's last cell closed?)",
+            )
             wait_for(page, lambda: kernel_idle(page), 120, "the kernel to go idle after the interaction")
+            new_errors = [e for e in page.evaluate(_ERRORS_SHOWN_JS) if e not in errors_before]
+            assert new_errors == [], f"using the {kind} after Run All showed an error"
     finally:
         page.screenshot(path=str(ARTIFACTS / f"{notebook_path.stem}.png"), full_page=True)
         page.close()

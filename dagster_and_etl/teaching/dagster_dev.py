@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from dagster_and_etl import settings
+from dagster_and_etl.teaching.processes import stop_process_group
 
 DEFINITIONS_MODULE = "dagster_and_etl.definitions"
 HOST = "127.0.0.1"
@@ -37,7 +37,9 @@ class DagsterDevServer:
     """`dagster dev -m dagster_and_etl.definitions` over one data root and one DAGSTER_HOME.
 
     Use as a context manager, or call `start()` and `stop()`. `log_path` keeps the server's
-    output (it is chatty) out of notebooks and test logs.
+    output (it is chatty) out of notebooks and test logs. Runs queue `max_concurrent_runs` at a
+    time (default 1: DuckDB takes one writer process at a time); `DaemonView` reads what the
+    daemon did from `dagster_home`.
     """
 
     def __init__(
@@ -133,20 +135,8 @@ class DagsterDevServer:
         if process is None:
             return
         atexit.unregister(self.stop)
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=grace_seconds)
-            except subprocess.TimeoutExpired:
-                pass
-            except ProcessLookupError:
-                return
-        # Run workers the daemon launched belong to the same group: make sure none outlive it.
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+        # Run workers the daemon launched belong to the same group: none outlive it.
+        stop_process_group(process, grace_seconds)
 
     def __enter__(self) -> "DagsterDevServer":
         return self.start()
