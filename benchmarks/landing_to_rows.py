@@ -30,7 +30,8 @@ from bench_common import RESULTS_DIR, median, print_table, temporary_data_root, 
 from dagster_and_etl import settings, warehouse
 from dagster_and_etl.defs.assets import raw_dynamic_partition_data
 from dagster_and_etl.sample_data import FIRST_DAY, ROWS_PER_DAY, day_csv
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer, live_processes_in_group
+from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.processes import live_processes_in_group
 
 TARGET_SLACK_SECONDS = 5.0
 # Spreads the landings over the sensor's interval (the fractional parts of n * golden ratio).

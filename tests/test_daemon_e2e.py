@@ -6,7 +6,8 @@ import pytest
 
 from dagster_and_etl import settings, warehouse
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer, live_processes_in_group
+from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.processes import live_processes_in_group
 
 pytestmark = pytest.mark.daemon
 

@@ -69,7 +69,7 @@ def test_summary_of_a_successful_run(ws):
 def test_summary_of_a_run_whose_file_has_not_landed(ws):
     ws.remove("2018-02-01.csv")
     result = run(ws, "2018-02-01", run_config=QUIET_RUN_CONFIG)
-    assert str(ws.root) in failure_message(result)
+    assert str(ws.root) in failure_message(result.all_events)
     assert run_summary(result, ws.root) == {
         "partition": "2018-02-01",
         "status": "failure",
@@ -92,7 +92,7 @@ def test_failure_message_of_an_unexpected_error():
         raise RuntimeError("the disk is full")
 
     result = dg.materialize([broken], raise_on_error=False, run_config=QUIET_RUN_CONFIG)
-    assert "RuntimeError: the disk is full" in failure_message(result)
+    assert "RuntimeError: the disk is full" in failure_message(result.all_events)
     assert run_summary(result)["rows"] is None
 
 

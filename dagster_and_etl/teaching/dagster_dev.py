@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from dagster_and_etl import settings
+from dagster_and_etl.teaching.processes import stop_process_group
 
 DEFINITIONS_MODULE = "dagster_and_etl.definitions"
 HOST = "127.0.0.1"
@@ -29,42 +29,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def live_processes_in_group(pgid: int) -> list[int]:
-    """PIDs of the group's processes that are still running (zombies awaiting a reaper excluded)."""
-    pids = []
-    for stat_file in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat_file.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        state, process_group = fields[0], int(fields[2])
-        if process_group == pgid and state not in ("Z", "X"):
-            pids.append(int(stat_file.parent.name))
-    return pids
-
-
-def stop_process_group(process: subprocess.Popen, grace_seconds: float = 15.0) -> None:
-    """Stop a server started with `start_new_session=True`, and everything in its process group:
-    SIGTERM, then SIGKILL after `grace_seconds` until no process of the group is left (run
-    workers a daemon launched belong to the group). Safe to call on a process that has ended."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=grace_seconds)
-        except subprocess.TimeoutExpired:
-            pass
-        except ProcessLookupError:
-            return
-    deadline = time.monotonic() + grace_seconds
-    while live_processes_in_group(process.pid) and time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    process.wait()
-
-
 def _dagster_cli() -> list[str]:
     return [sys.executable, "-m", "dagster"]
 
@@ -73,7 +37,9 @@ class DagsterDevServer:
     """`dagster dev -m dagster_and_etl.definitions` over one data root and one DAGSTER_HOME.
 
     Use as a context manager, or call `start()` and `stop()`. `log_path` keeps the server's
-    output (it is chatty) out of notebooks and test logs.
+    output (it is chatty) out of notebooks and test logs. Runs queue `max_concurrent_runs` at a
+    time (default 1: DuckDB takes one writer process at a time); `DaemonView` reads what the
+    daemon did from `dagster_home`.
     """
 
     def __init__(
@@ -83,6 +49,7 @@ class DagsterDevServer:
         sensor_interval_seconds: int = 2,
         max_runs_per_tick: int | None = None,
         port: int | None = None,
+        max_concurrent_runs: int = 1,
     ):
         self.data_root = Path(data_root)
         self.dagster_home = Path(dagster_home)
@@ -98,7 +65,18 @@ class DagsterDevServer:
         }
         if max_runs_per_tick is not None:
             self.env[settings.MAX_RUNS_PER_TICK_ENV] = str(max_runs_per_tick)
+        self.max_concurrent_runs = max_concurrent_runs
         self.process: subprocess.Popen | None = None
+
+    def instance_yaml(self) -> str:
+        # DuckDB takes one writer process at a time: by default runs queue one after the other
+        # instead of retrying for the file lock, and the queue is checked every second.
+        return (
+            "telemetry:\n  enabled: false\n"
+            "run_queue:\n"
+            f"  max_concurrent_runs: {self.max_concurrent_runs}\n"
+            "  dequeue_interval_seconds: 1\n"
+        )
 
     @property
     def url(self) -> str:
@@ -106,7 +84,7 @@ class DagsterDevServer:
 
     def start(self, timeout_seconds: float = 120.0) -> "DagsterDevServer":
         self.dagster_home.mkdir(parents=True, exist_ok=True)
-        (self.dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        (self.dagster_home / "dagster.yaml").write_text(self.instance_yaml())
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [*_dagster_cli(), "dev", "-m", DEFINITIONS_MODULE, "-h", HOST, "-p", str(self.port)],
@@ -157,6 +135,7 @@ class DagsterDevServer:
         if process is None:
             return
         atexit.unregister(self.stop)
+        # Run workers the daemon launched belong to the same group: none outlive it.
         stop_process_group(process, grace_seconds)
 
     def __enter__(self) -> "DagsterDevServer":

@@ -109,7 +109,7 @@ class DaemonLikeLoop:
         result = self.defs.resolve_job_def(job_name).execute_in_process(
             partition_key=partition_key, instance=self.instance, tags=tags, raise_on_error=False
         )
-        return None if result.success else failure_message(result)
+        return None if result.success else failure_message(result.all_events)
 
     def drain(self, max_ticks: int = 1000) -> list[TickReport]:
         """Tick until a tick requests nothing new; return those ticks' reports."""

@@ -1,6 +1,6 @@
 """Reading what a run did, in stable text for tables: no run id, no timestamps, no temporary paths.
 
-- `failure_message(result)`: why a run failed, as the step said it.
+- `failure_message(events)`: why a run failed, as the step said it.
 - `run_summary(result, root)`: partition, status (success/failure), rows loaded, problem.
 - `relative_to_root(text, root)`: a workspace's temporary root shown as `<root>`.
 
@@ -9,6 +9,7 @@ To run without Dagster's console logs, see `teaching.quiet`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
@@ -16,13 +17,14 @@ import dagster as dg
 from dagster_and_etl.teaching.clock import FAILURE, SUCCESS
 
 
-def failure_message(result: dg.ExecuteInProcessResult) -> str:
-    """Why a run failed: the `Failure` description the step raised, else the step's own error.
+def failure_message(events: Iterable[dg.DagsterEvent]) -> str:
+    """Why a run failed, from its events (`result.all_events`, or the daemon's event log): the
+    `Failure` description the step raised, else the step's own error.
 
     Dagster wraps an unexpected exception in `DagsterExecutionStepExecutionError` ("Error
     occurred while executing op ..."); the message is the wrapped one, e.g. "RuntimeError: ...".
     """
-    for event in result.all_events:
+    for event in events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.user_failure_data:
             description = event.step_failure_data.user_failure_data.description
             if description:
@@ -54,7 +56,7 @@ def run_summary(result: dg.ExecuteInProcessResult, root: Path | str | None = Non
 
     `root`, when given, is shown as `<root>` in the problem text (see `relative_to_root`).
     """
-    problem = "" if result.success else relative_to_root(failure_message(result), root)
+    problem = "" if result.success else relative_to_root(failure_message(result.all_events), root)
     return {
         "partition": result.dagster_run.tags.get("dagster/partition", ""),
         "status": SUCCESS if result.success else FAILURE,

@@ -20,6 +20,19 @@ from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.sample_data import PREPARED_FILES, stamp, write_sample_data
 
 
+def drop_prepared(root: Path, prepared: str, at: datetime | None = None) -> Path:
+    """Copy a prepared file (a key of `PREPARED_FILES`) from `root/extras/` into `root/source/`
+    under its target name, stamped with time `at` (else it keeps the copy's current time)."""
+    spec = PREPARED_FILES[prepared]
+    source = settings.source_dir(root)
+    target = source / spec.target_name
+    source.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(root) / "extras" / spec.extras_path, target)
+    if at is not None:
+        stamp(target, at)
+    return target
+
+
 class LessonWorkspace:
     """Sample data in a fresh temporary root, with a real (temporary, on-disk) Dagster instance.
 
@@ -59,13 +72,7 @@ class LessonWorkspace:
 
     def drop(self, prepared: str, at: datetime | None = None) -> Path:
         """Drop a prepared file (a key of `PREPARED_FILES`) into `source/`, stamped with time `at`."""
-        spec = PREPARED_FILES[prepared]
-        target = self.source / spec.target_name
-        self.source.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.extras / spec.extras_path, target)
-        if at is not None:
-            stamp(target, at)
-        return target
+        return drop_prepared(self.root, prepared, at)
 
     def land(self, name: str, text: str | bytes, at: datetime | None = None) -> Path:
         """Write a file into `source/` (text as is, bytes raw), stamped with time `at`."""

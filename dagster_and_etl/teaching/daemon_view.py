@@ -1,0 +1,163 @@
+"""What the real daemon did, read from the Dagster instance it writes to.
+
+`dagster dev` keeps everything in its DAGSTER_HOME: the sensor's state (with the cursor it
+stored after its last tick), one record per tick (status, the run keys it requested, the runs
+it launched) and the runs themselves. `DaemonView` opens that same instance from another
+process and reads it; it never writes. The daemon works on its own clock, so `wait_until`
+polls for a state with a bounded timeout instead of sleeping for a guessed time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import dagster as dg
+from dagster._core.instance.ref import InstanceRef
+from dagster._core.scheduler.instigation import InstigatorState, InstigatorTick, InstigatorType, TickStatus
+
+from dagster_and_etl.teaching.run_loop import RUN_KEY_TAG, SENSOR_NAME_TAG, failure_message
+
+PARTITION_TAG = "dagster/partition"
+FINISHED_RUN_STATUSES = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+CODE_LOCATION = "dagster_and_etl.definitions"  # `dagster dev -m <module>` names the location after the module
+
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T], timeout_seconds: float, waiting_for: str | Callable[[], str], interval_seconds: float = 0.5
+) -> T:
+    """Call `check` until it returns something truthy and return that; raise TimeoutError after the
+    timeout, saying what was awaited (`waiting_for` may be a function, to describe the last state)."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            described = waiting_for() if callable(waiting_for) else waiting_for
+            raise TimeoutError(f"Gave up after {timeout_seconds:.0f} s waiting for {described}.")
+        time.sleep(interval_seconds)
+
+
+@dataclass
+class TicksSummary:
+    """What a series of finished ticks did: the run keys launched and the ones skipped."""
+
+    ticks: int = 0
+    statuses: list[str] = field(default_factory=list)
+    launched_run_keys: list[str] = field(default_factory=list)
+    skipped_run_keys: list[str] = field(default_factory=list)
+
+
+class DaemonView:
+    """Read-only view of one DAGSTER_HOME: a sensor's stored cursor, its ticks and its runs."""
+
+    def __init__(self, dagster_home: Path, sensor_name: str = "dynamic_sensor"):
+        self.sensor_name = sensor_name
+        self.instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home)))
+
+    def sensor_state(self) -> InstigatorState | None:
+        for state in self.instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
+            if state.name == self.sensor_name:
+                return state
+        return None
+
+    def sensor_is_running(self) -> bool:
+        state = self.sensor_state()
+        return state is not None and state.is_running
+
+    def stored_cursor(self) -> str | None:
+        """The cursor the daemon stored after the sensor's last finished tick."""
+        state = self.sensor_state()
+        return state.instigator_data.cursor if state is not None and state.instigator_data else None
+
+    def finished_ticks(self) -> list[InstigatorTick]:
+        """The sensor's finished ticks, oldest first (a tick in progress is left out)."""
+        state = self.sensor_state()
+        if state is None:
+            return []
+        ticks = self.instance.get_ticks(state.instigator_origin_id, state.selector_id)
+        return sorted((t for t in ticks if t.status != TickStatus.STARTED), key=lambda t: t.tick_id)
+
+    def last_tick_id(self) -> int:
+        ticks = self.finished_ticks()
+        return ticks[-1].tick_id if ticks else 0
+
+    def runs(self) -> list[dg.DagsterRun]:
+        """The runs this sensor launched, oldest first."""
+        runs = self.instance.get_runs(filters=dg.RunsFilter(tags={SENSOR_NAME_TAG: self.sensor_name}))
+        return sorted(runs, key=lambda run: self.instance.get_run_record_by_id(run.run_id).create_timestamp)
+
+    def run_for_key(self, run_key: str) -> dg.DagsterRun | None:
+        for run in self.runs():
+            if run.tags.get(RUN_KEY_TAG) == run_key:
+                return run
+        return None
+
+    def summarize_ticks(self, after_tick_id: int = 0) -> TicksSummary:
+        """What the finished ticks after `after_tick_id` did. A run key a tick requested but
+        launched no run for was skipped: a run with that key already existed."""
+        summary = TicksSummary()
+        for tick in self.finished_ticks():
+            if tick.tick_id <= after_tick_id:
+                continue
+            summary.ticks += 1
+            summary.statuses.append(tick.status.value)
+            launched = {self.instance.get_run_by_id(run_id).tags.get(RUN_KEY_TAG) for run_id in tick.run_ids}
+            for run_key in tick.run_keys:
+                (summary.launched_run_keys if run_key in launched else summary.skipped_run_keys).append(run_key)
+        return summary
+
+    def runs_are_finished(self) -> bool:
+        return all(run.status in FINISHED_RUN_STATUSES for run in self.runs())
+
+    def run_failure(self, run: dg.DagsterRun) -> str | None:
+        """The failure message of a failed run (the step's `dg.Failure` description), else None."""
+        if run.status != dg.DagsterRunStatus.FAILURE:
+            return None
+        events = [
+            record.dagster_event
+            for record in self.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+        ]
+        return failure_message(events)
+
+    def wait_for(
+        self, cursor: str | None, run_keys: list[str], after_tick_id: int, timeout_seconds: float = 120.0
+    ) -> TicksSummary:
+        """Wait until the daemon stored `cursor`, its ticks after `after_tick_id` requested every key
+        of `run_keys`, and every run it launched has finished; return those ticks' summary."""
+
+        def settled() -> TicksSummary | None:
+            if self.stored_cursor() != cursor:
+                return None
+            summary = self.summarize_ticks(after_tick_id)
+            requested = set(summary.launched_run_keys) | set(summary.skipped_run_keys)
+            if not set(run_keys) <= requested or not self.runs_are_finished():
+                return None
+            return summary
+
+        return wait_until(
+            settled,
+            timeout_seconds,
+            lambda: f"the daemon to store the cursor {cursor!r} and finish the runs for {sorted(run_keys)} "
+            f"(stored cursor now: {self.stored_cursor()!r}; ticks since: {self.summarize_ticks(after_tick_id)})",
+        )
+
+    def close(self) -> None:
+        self.instance.dispose()
+
+
+def ui_page(base_url: str, page: str, sensor_name: str = "dynamic_sensor") -> str:
+    """A page of the Dagster UI: 'overview', 'sensor', 'runs', 'asset', or a path such as '/runs/<id>'."""
+    paths = {
+        "overview": "/overview/automation",
+        "sensor": f"/locations/{CODE_LOCATION}/sensors/{sensor_name}",
+        "runs": "/runs",
+        "asset": "/assets/raw_dynamic_partition_data?view=partitions",
+    }
+    return base_url + paths.get(page, page)

@@ -1,0 +1,155 @@
+"""Write the learner versions of the lesson notebooks: solutions removed, self-checks kept.
+
+    python scripts/make_learner_notebooks.py            # notebooks/NN_*.ipynb -> learner/NN_*.ipynb
+    python scripts/make_learner_notebooks.py --check    # exit 1 if learner/ is not up to date
+
+In a code cell tagged `exercise`, every block from a line `# BEGIN SOLUTION` to a line
+`# END SOLUTION` becomes a placeholder that raises NotImplementedError, at the block's
+indentation, so the cells tagged `self-check` fail until the learner writes an answer. Every
+output and execution count is cleared; tags are kept. Markers outside an exercise cell, an
+exercise cell without markers, or unbalanced markers are errors: a solution never leaks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+LESSONS_DIR = REPO_DIR / "notebooks"
+LEARNER_DIR = REPO_DIR / "learner"
+LESSON_GLOB = "[0-9][0-9]_*.ipynb"
+
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+EXERCISE_TAG, SELF_CHECK_TAG = "exercise", "self-check"
+PLACEHOLDER = [
+    "# Your answer here.",
+    'raise NotImplementedError("Exercise: replace this line with your answer")',
+]
+# Metadata a run leaves behind (widget state, execution timings): not part of a learner's copy.
+RUN_METADATA = ("widgets", "execution")
+
+
+class ExerciseMarkupError(ValueError):
+    pass
+
+
+def lesson_notebooks() -> list[Path]:
+    return sorted(LESSONS_DIR.glob(LESSON_GLOB))
+
+
+def tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def blank_solutions(source: str, where: str) -> str:
+    """`source` with each solution block replaced by the placeholder, indented like its BEGIN line."""
+    lines, kept, inside, indent, blocks = source.splitlines(), [], False, "", 0
+    for number, line in enumerate(lines, start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if inside:
+                raise ExerciseMarkupError(f"{where}, line {number}: {BEGIN} inside a solution block")
+            inside, indent = True, line[: len(line) - len(line.lstrip())]
+            kept.extend(indent + text for text in PLACEHOLDER)
+            blocks += 1
+        elif marker == END:
+            if not inside:
+                raise ExerciseMarkupError(f"{where}, line {number}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            kept.append(line)
+    if inside:
+        raise ExerciseMarkupError(f"{where}: {BEGIN} without {END}")
+    if not blocks:
+        raise ExerciseMarkupError(f"{where}: an exercise cell without a {BEGIN} ... {END} block")
+    return "\n".join(kept)
+
+
+def learner_version(notebook: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    learner = copy.deepcopy(notebook)
+    for key in RUN_METADATA:
+        learner.metadata.pop(key, None)
+    for index, cell in enumerate(learner.cells):
+        where = f"{name}, cell {index + 1}"
+        for key in RUN_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type != "code":
+            continue
+        cell.outputs, cell.execution_count = [], None
+        if EXERCISE_TAG in tags(cell):
+            cell.source = blank_solutions(cell.source, where)
+        elif BEGIN in cell.source or END in cell.source:
+            raise ExerciseMarkupError(f"{where}: solution markers in a cell not tagged {EXERCISE_TAG!r}")
+    nbformat.validate(learner)
+    return learner
+
+
+def learner_text(lesson: Path) -> str:
+    notebook = nbformat.read(lesson, as_version=4)
+    return nbformat.writes(learner_version(notebook, lesson.name)) + "\n"
+
+
+def stale(lessons: list[Path], out_dir: Path, prune: bool) -> list[str]:
+    """What differs between `out_dir` and the learner versions of `lessons`."""
+    problems = []
+    for lesson in lessons:
+        target = out_dir / lesson.name
+        if not target.is_file():
+            problems.append(f"{target.name} is missing")
+        elif target.read_text(encoding="utf-8") != learner_text(lesson):
+            problems.append(f"{target.name} is out of date")
+    if prune:
+        expected = {lesson.name for lesson in lessons}
+        problems += [f"{p.name} has no lesson notebook" for p in sorted(out_dir.glob("*.ipynb")) if p.name not in expected]
+    return problems
+
+
+def write(lessons: list[Path], out_dir: Path, prune: bool) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for lesson in lessons:
+        target = out_dir / lesson.name
+        text = learner_text(lesson)
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+            written.append(target)
+    if prune:
+        expected = {lesson.name for lesson in lessons}
+        for path in out_dir.glob("*.ipynb"):
+            if path.name not in expected:
+                path.unlink()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help=f"default: notebooks/{LESSON_GLOB}")
+    parser.add_argument("--out", type=Path, default=LEARNER_DIR, help="default: learner/")
+    parser.add_argument("--check", action="store_true", help="only check that the learner versions are up to date")
+    args = parser.parse_args(argv)
+    # Over the default set the folder mirrors the lessons exactly; given notebooks, nothing else is touched.
+    prune = not args.notebooks
+    lessons = [path.resolve() for path in args.notebooks] or lesson_notebooks()
+    try:
+        if args.check:
+            problems = stale(lessons, args.out, prune)
+            for problem in problems:
+                print(f"{args.out.name}/{problem}", file=sys.stderr)
+            if problems:
+                print("Run: python scripts/make_learner_notebooks.py", file=sys.stderr)
+            return 1 if problems else 0
+        for path in write(lessons, args.out, prune):
+            print(f"wrote {path}")
+    except ExerciseMarkupError as err:
+        print(f"make_learner_notebooks: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

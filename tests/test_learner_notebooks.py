@@ -1,0 +1,109 @@
+"""The learner versions: up to date, solutions gone, and every self-check fails on the blank exercise.
+
+The self-checks of the lesson notebooks themselves pass: strict nbval re-runs every lesson and
+compares each cell with its committed output, and the committed self-check cells ran without an
+error (checked here). The fixture notebook has no committed outputs, so it is executed here both
+ways.
+"""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+SCRIPT = REPO_DIR / "scripts" / "make_learner_notebooks.py"
+FIXTURE = REPO_DIR / "tests" / "fixtures" / "90_fixture_lesson.ipynb"
+
+_spec = importlib.util.spec_from_file_location("make_learner_notebooks", SCRIPT)
+learner = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(learner)
+
+LESSONS = learner.lesson_notebooks()
+LESSONS_WITH_EXERCISES = [
+    path for path in LESSONS
+    if any(learner.EXERCISE_TAG in learner.tags(cell) for cell in nbformat.read(path, as_version=4).cells)
+]
+
+
+def cells_tagged(notebook, tag: str) -> list:
+    return [cell for cell in notebook.cells if cell.cell_type == "code" and tag in learner.tags(cell)]
+
+
+def errors(cell) -> list[str]:
+    return [f"{output.ename}: {output.evalue}" for output in cell.get("outputs", []) if output.output_type == "error"]
+
+
+def execute(notebook, cwd: Path):
+    """Run every cell in this environment's kernel, going on past errors, as a learner's Run All would not."""
+    kernel = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
+    NotebookClient(notebook, km=kernel, timeout=600, allow_errors=True, resources={"metadata": {"path": str(cwd)}}).execute()
+    return notebook
+
+
+def test_the_learner_versions_are_up_to_date():
+    result = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("lesson", [*LESSONS, FIXTURE], ids=lambda path: path.name)
+def test_exercises_and_self_checks_are_well_formed(lesson: Path):
+    notebook = nbformat.read(lesson, as_version=4)
+    exercises, checks = cells_tagged(notebook, learner.EXERCISE_TAG), cells_tagged(notebook, learner.SELF_CHECK_TAG)
+    assert bool(exercises) == bool(checks), "an exercise needs a self-check, and a self-check an exercise"
+    blank = learner.learner_version(notebook, lesson.name)  # raises on a marker out of place
+    for cell in blank.cells:
+        assert learner.BEGIN not in cell.source and learner.END not in cell.source
+        assert not cell.get("outputs") and cell.get("execution_count") is None
+    solutions = [c.source for c in exercises]
+    blanks = [c.source for c in cells_tagged(blank, learner.EXERCISE_TAG)]
+    assert all("raise NotImplementedError" in b for b in blanks)
+    assert blanks != solutions or not solutions
+    assert [c.source for c in cells_tagged(blank, learner.SELF_CHECK_TAG)] == [c.source for c in checks]
+
+
+def test_markers_outside_an_exercise_cell_are_refused():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1\n# END SOLUTION")])
+    with pytest.raises(learner.ExerciseMarkupError, match="not tagged 'exercise'"):
+        learner.learner_version(notebook, "bad.ipynb")
+    unbalanced = nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1", metadata={"tags": ["exercise"]})
+    with pytest.raises(learner.ExerciseMarkupError, match="without # END SOLUTION"):
+        learner.learner_version(nbformat.v4.new_notebook(cells=[unbalanced]), "bad.ipynb")
+
+
+@pytest.mark.parametrize("lesson", LESSONS_WITH_EXERCISES, ids=lambda path: path.name)
+def test_committed_self_checks_pass_on_the_solution(lesson: Path):
+    notebook = nbformat.read(lesson, as_version=4)
+    for cell in cells_tagged(notebook, learner.SELF_CHECK_TAG):
+        assert cell.execution_count is not None, "a self-check cell was not executed before committing"
+        assert "raises-exception" not in learner.tags(cell)
+        assert not errors(cell), cell.source
+
+
+@pytest.mark.parametrize("lesson", [*LESSONS_WITH_EXERCISES, FIXTURE], ids=lambda path: path.name)
+def test_every_self_check_fails_on_the_blank_exercise(lesson: Path):
+    blank = nbformat.read(learner.LEARNER_DIR / lesson.name, as_version=4) if lesson != FIXTURE else (
+        learner.learner_version(nbformat.read(lesson, as_version=4), lesson.name)
+    )
+    executed = execute(blank, learner.LEARNER_DIR)
+    for cell in cells_tagged(executed, learner.EXERCISE_TAG):
+        assert any("NotImplementedError" in e for e in errors(cell)) or not errors(cell), errors(cell)
+    for cell in cells_tagged(executed, learner.SELF_CHECK_TAG):
+        failures = errors(cell)
+        assert failures, f"this self-check passed on the blank exercise:\n{cell.source}"
+        assert all(e.split(":")[0] in ("AssertionError", "NameError", "NotImplementedError") for e in failures), failures
+
+
+def test_the_fixture_self_checks_pass_on_the_solution():
+    executed = execute(nbformat.read(FIXTURE, as_version=4), FIXTURE.parent)
+    for cell in cells_tagged(executed, learner.SELF_CHECK_TAG):
+        assert not errors(cell), cell.source
+    assert [c.source for c in executed.cells if c.cell_type == "code" and errors(c)] == [
+        c.source for c in cells_tagged(executed, "raises-exception")
+    ]
