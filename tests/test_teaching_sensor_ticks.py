@@ -94,7 +94,7 @@ def test_playground_functions_and_widget(ws):
     assert "2018-02-02: 8" in playground.view()
     box = playground.widget()
     drop_buttons, tick_button = box.children[0].children, box.children[1]
-    last_step, state = box.children[2].children
+    last_step, state = box.children[2:]
     drop_buttons[1].click()  # late
     assert [o["text"] for o in last_step.outputs] == [f"2018-02-03 05:30 dropped 2018-02-01.csv: {PREPARED_FILES['late'].description}\n"]
     tick_button.click()

@@ -80,10 +80,14 @@ class SensorPlayground:
 
         buttons = []
         for label, prepared in DROPS:
-            button = widgets.Button(description=f"drop: {label}", tooltip=PREPARED_FILES[prepared].description)
+            button = widgets.Button(
+                description=f"drop: {label}", tooltip=PREPARED_FILES[prepared].description,
+                layout=widgets.Layout(width="auto"),  # the whole label, not "drop: corrected r..."
+            )
             button.on_click(lambda _, prepared=prepared: show_step(self.drop(prepared)))
             buttons.append(button)
         tick = widgets.Button(description="tick the sensor", button_style="primary")
         tick.on_click(lambda _: show_step(self.tick()))
         show_step("Drop files, then tick the sensor.")
-        return widgets.VBox([widgets.HBox(buttons), tick, widgets.HBox([last, state])])
+        # One under the other: side by side, the lines of a tick wrap in the middle of words.
+        return widgets.VBox([widgets.HBox(buttons), tick, last, state])
