@@ -3,7 +3,8 @@
 For each notebook (a copy, so the committed file is never saved over): open it, Run All, wait for
 the kernel to go idle, check that no cell has an error except those tagged `raises-exception`,
 that every widget rendered, and, where there are widgets, drive one (move a slider or click a
-button) and check that the view changed. A screenshot of each lands in `test-artifacts/`.
+button) and check that the view changed; no image (a plot, in a cell or a widget) may be broken.
+A screenshot of each lands in `test-artifacts/`.
 
 JupyterLab runs in its own process group with its own temporary Jupyter folders; it and every
 kernel are stopped at the end, pass or fail. In CI (CI=true) a missing Chromium fails the test.
@@ -233,6 +234,10 @@ _ERRORS_SHOWN_JS = """() => [...document.querySelectorAll(
   '.jp-NotebookPanel:not(.lm-mod-hidden) [data-mime-type="application/vnd.jupyter.stderr"]')]
   .map(e => e.textContent.slice(0, 300))"""
 
+# Images among the outputs that the browser could not show (a plot sent in a form it cannot decode).
+_BROKEN_IMAGES_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img')]
+  .filter(i => i.complete && i.naturalWidth === 0).map(i => i.src.slice(0, 80))"""
+
 _WIDGETS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')]
   .filter(o => o.querySelector('.jupyter-widgets, .widget-container') || /Loading widget|Error displaying widget/.test(o.textContent))
   .map(o => ({rendered: !!o.querySelector('.jupyter-widgets'), text: o.textContent.slice(0, 200)}))"""
@@ -386,6 +391,7 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
             wait_for(page, lambda: kernel_idle(page), 120, "the kernel to go idle after the interaction")
             new_errors = [e for e in page.evaluate(_ERRORS_SHOWN_JS) if e not in errors_before]
             assert new_errors == [], f"using the {kind} after Run All showed an error"
+        assert page.evaluate(_BROKEN_IMAGES_JS) == [], "an image (a plot) does not show"
     finally:
         page.screenshot(path=str(ARTIFACTS / f"{notebook_path.stem}.png"), full_page=True)
         page.close()

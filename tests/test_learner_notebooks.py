@@ -13,17 +13,21 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.manager import KernelManager
-from nbclient import NotebookClient
-from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 SCRIPT = REPO_DIR / "scripts" / "make_learner_notebooks.py"
 FIXTURE = REPO_DIR / "tests" / "fixtures" / "90_fixture_lesson.ipynb"
 
-_spec = importlib.util.spec_from_file_location("make_learner_notebooks", SCRIPT)
-learner = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(learner)
+
+def _load_script(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+learner = _load_script(SCRIPT)
+executor = _load_script(REPO_DIR / "scripts" / "execute_notebooks.py")
 
 LESSONS = learner.lesson_notebooks()
 LESSONS_WITH_EXERCISES = [
@@ -42,9 +46,7 @@ def errors(cell) -> list[str]:
 
 def execute(notebook, cwd: Path):
     """Run every cell in this environment's kernel, going on past errors, as a learner's Run All would not."""
-    kernel = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
-    NotebookClient(notebook, km=kernel, timeout=600, allow_errors=True, resources={"metadata": {"path": str(cwd)}}).execute()
-    return notebook
+    return executor.execute(notebook, cwd, allow_errors=True)
 
 
 def test_the_learner_versions_are_up_to_date():

@@ -4,6 +4,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.sample_data import PREPARED_FILES
 from dagster_and_etl.teaching.landing import land_day, land_prepared, land_text, remove, rename
 from dagster_and_etl.teaching.quiet import quiet
 from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
@@ -93,6 +94,9 @@ def test_playground_functions_and_widget(ws):
     assert "2018-02-02: 8" in playground.view()
     box = playground.widget()
     drop_buttons, tick_button = box.children[0].children, box.children[1]
+    last_step, state = box.children[2:]
     drop_buttons[1].click()  # late
+    assert [o["text"] for o in last_step.outputs] == [f"2018-02-03 05:30 dropped 2018-02-01.csv: {PREPARED_FILES['late'].description}\n"]
     tick_button.click()
     assert ws.row_counts("raw_dynamic_partition_data") == {"2018-02-01": 8, "2018-02-02": 8}
+    assert "ran ok: 2018-02-01" in last_step.outputs[0]["text"] and "2018-02-01: 8" in state.outputs[0]["text"]

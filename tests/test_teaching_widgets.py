@@ -3,6 +3,7 @@
 ipywidgets runs without a browser here: setting `.value` fires the observers at once.
 """
 
+import base64
 from datetime import date, datetime, timezone
 
 import ipywidgets as widgets
@@ -68,6 +69,8 @@ def test_live_view_shows_tables_and_plots_as_rich_output():
     assert text["text"] == "verdict\n"
     assert "text/html" in frame["data"] and "3" in frame["data"]["text/plain"]
     assert "image/png" in plot["data"] and "scheduled run [success]" in plot["data"]["text/plain"]
+    # As base64 text: bytes would travel as a binary buffer, shown as a broken image in the browser.
+    assert base64.b64decode(plot["data"]["image/png"]).startswith(b"\x89PNG")
 
 
 def test_a_failing_render_is_shown_and_the_next_change_recovers():

@@ -18,6 +18,7 @@ from dagster_and_etl.teaching.landing import land_prepared
 from dagster_and_etl.teaching.quiet import quiet
 from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
 from dagster_and_etl.teaching.sensor_ticks import TickOutcome, report_lines, tick_lines
+from dagster_and_etl.teaching.widgets import show
 from dagster_and_etl.teaching.workspace import LessonWorkspace
 from dagster_and_etl.warehouse import DYNAMIC_TABLE
 
@@ -73,18 +74,20 @@ class SensorPlayground:
     def widget(self) -> widgets.VBox:
         last, state = widgets.Output(), widgets.Output()
 
-        def show(text: str) -> None:
-            last.clear_output()
-            last.append_stdout(text + "\n")
-            state.clear_output()
-            state.append_stdout(self.view() + "\n")
+        def show_step(text: str) -> None:
+            show(last, text)
+            show(state, self.view())
 
         buttons = []
         for label, prepared in DROPS:
-            button = widgets.Button(description=f"drop: {label}", tooltip=PREPARED_FILES[prepared].description)
-            button.on_click(lambda _, prepared=prepared: show(self.drop(prepared)))
+            button = widgets.Button(
+                description=f"drop: {label}", tooltip=PREPARED_FILES[prepared].description,
+                layout=widgets.Layout(width="auto"),  # the whole label, not "drop: corrected r..."
+            )
+            button.on_click(lambda _, prepared=prepared: show_step(self.drop(prepared)))
             buttons.append(button)
         tick = widgets.Button(description="tick the sensor", button_style="primary")
-        tick.on_click(lambda _: show(self.tick()))
-        show("Drop files, then tick the sensor.")
-        return widgets.VBox([widgets.HBox(buttons), tick, widgets.HBox([last, state])])
+        tick.on_click(lambda _: show_step(self.tick()))
+        show_step("Drop files, then tick the sensor.")
+        # One under the other: side by side, the lines of a tick wrap in the middle of words.
+        return widgets.VBox([widgets.HBox(buttons), tick, last, state])

@@ -6,18 +6,21 @@ Every widget in a lesson sits on a plain function the notebook also calls with f
 what it returns in an `Output` widget: a DataFrame, a `TimelinePlot`, a string, or a tuple of
 them, one under the other.
 
-Results are added with `Output.append_display_data` / `append_stdout`, never by printing inside
-`with output:` (nbval would see that text as the cell's own output). A `render` that raises
-shows the error as text in the view and keeps it in `view.error`, instead of the traceback
-being swallowed by the widget callback machinery.
+Results are shown by setting the `Output` widget's `outputs` in one assignment (`show`), never by
+printing inside `with output:` (nbval would see that text as the cell's own output), nor with
+`clear_output()`, which is a message that can reach the browser after the new outputs and wipe
+them. A `render` that raises shows the error as text in the view and keeps it in `view.error`,
+instead of the traceback being swallowed by the widget callback machinery.
 """
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 import ipywidgets as widgets
+from IPython.core.interactiveshell import InteractiveShell
 
 from dagster_and_etl.teaching.clock import clock_time
 
@@ -51,6 +54,27 @@ def time_slider(
         continuous_update=False,  # redraw when the handle is released: each redraw runs real code
         style={"description_width": "initial"},
         layout=widgets.Layout(width="480px"),
+    )
+
+
+def stream_output(text: str, name: str = "stdout") -> dict:
+    return {"output_type": "stream", "name": name, "text": text if text.endswith("\n") else text + "\n"}
+
+
+def display_output(item: Any) -> dict:
+    """`item` as a display output, the way Jupyter formats a cell's result (a PNG, an HTML table...)."""
+    data, metadata = InteractiveShell.instance().display_formatter.format(item)
+    # Bytes (a PNG) in a widget's state travel as a binary buffer, which the Output widget's
+    # front end shows as a broken image: send them as base64 text, as cell outputs are.
+    data = {mime: base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
+            for mime, value in data.items()}
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
+
+
+def show(output: widgets.Output, *items: Any) -> None:
+    """Replace what `output` shows with `items` (text as stdout, anything else as display data)."""
+    output.outputs = tuple(
+        stream_output(item) if isinstance(item, str) else display_output(item) for item in items if item is not None
     )
 
 
@@ -89,16 +113,10 @@ class LiveView:
             result = self.render(**self.values)
         except Exception as err:  # shown in the view; a widget callback would swallow it
             self.error = err
-            self.output.outputs = ()
-            self.output.append_stderr(f"{type(err).__name__}: {err}\n")
+            self.output.outputs = (stream_output(f"{type(err).__name__}: {err}", name="stderr"),)
             return
         self.result, self.error = result, None
-        self.output.outputs = ()
-        for item in result if isinstance(result, tuple) else (result,):
-            if isinstance(item, str):
-                self.output.append_stdout(item if item.endswith("\n") else item + "\n")
-            elif item is not None:
-                self.output.append_display_data(item)
+        show(self.output, *(result if isinstance(result, tuple) else (result,)))
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
