@@ -30,6 +30,7 @@ from bench_common import RESULTS_DIR, median, print_table, temporary_data_root, 
 from dagster_and_etl import settings, warehouse
 from dagster_and_etl.defs.assets import raw_dynamic_partition_data
 from dagster_and_etl.sample_data import FIRST_DAY, ROWS_PER_DAY, day_csv
+from dagster_and_etl.teaching.daemon_view import wait_until
 from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.processes import live_processes_in_group
 
@@ -44,16 +45,6 @@ def land(folder: Path, name: str, text: str) -> float:
     partial.write_text(text, encoding="utf-8", newline="")
     os.replace(partial, folder / name)
     return time.time()
-
-
-def wait_for(condition, timeout_seconds: float, what: str, log_path: Path):
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} did not happen within {timeout_seconds:.0f} s; see {log_path}")
 
 
 def materialization_time(instance: dg.DagsterInstance, partition_key: str) -> float | None:
@@ -74,9 +65,10 @@ def measure_one(server: DagsterDevServer, instance: dg.DagsterInstance, index: i
     day = FIRST_DAY + timedelta(days=index)
     key = day.isoformat()
     landed_at = land(settings.source_dir(server.data_root), f"{key}.csv", day_csv(day))
-    committed_at = wait_for(lambda: materialization_time(instance, key), timeout_seconds,
+    committed_at = wait_until(lambda: materialization_time(instance, key), timeout_seconds,
                             f"rows of {key}.csv", server.log_path)
-    run = wait_for(lambda: finished_run(instance, key), timeout_seconds, f"the run for {key}.csv", server.log_path)
+    run = wait_until(lambda: finished_run(instance, key), timeout_seconds, f"the run for {key}.csv (see {server.log_path})",
+                     interval_seconds=0.1)
     rows = warehouse.row_counts(settings.database_path(server.data_root), warehouse.DYNAMIC_TABLE).get(key, 0)
     created_at = run.create_timestamp.timestamp()
     return {
