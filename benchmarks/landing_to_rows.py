@@ -66,9 +66,9 @@ def measure_one(server: DagsterDevServer, instance: dg.DagsterInstance, index: i
     key = day.isoformat()
     landed_at = land(settings.source_dir(server.data_root), f"{key}.csv", day_csv(day))
     committed_at = wait_until(lambda: materialization_time(instance, key), timeout_seconds,
-                            f"rows of {key}.csv", server.log_path)
-    run = wait_until(lambda: finished_run(instance, key), timeout_seconds, f"the run for {key}.csv (see {server.log_path})",
-                     interval_seconds=0.1)
+                              f"rows of {key}.csv (see {server.log_path})", interval_seconds=0.1)
+    run = wait_until(lambda: finished_run(instance, key), timeout_seconds,
+                     f"the run for {key}.csv (see {server.log_path})", interval_seconds=0.1)
     rows = warehouse.row_counts(settings.database_path(server.data_root), warehouse.DYNAMIC_TABLE).get(key, 0)
     created_at = run.create_timestamp.timestamp()
     return {
