@@ -19,9 +19,9 @@ import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.scheduler.instigation import InstigatorState, InstigatorTick, InstigatorType, TickStatus
 
-from dagster_and_etl.teaching.run_loop import RUN_KEY_TAG, SENSOR_NAME_TAG, failure_message
+from dagster_and_etl.teaching.run_loop import RUN_KEY_TAG, SENSOR_NAME_TAG
+from dagster_and_etl.teaching.runs import failure_message
 
-PARTITION_TAG = "dagster/partition"
 FINISHED_RUN_STATUSES = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 CODE_LOCATION = "dagster_and_etl.definitions"  # `dagster dev -m <module>` names the location after the module
 
@@ -90,8 +90,9 @@ class DaemonView:
 
     def runs(self) -> list[dg.DagsterRun]:
         """The runs this sensor launched, oldest first."""
-        runs = self.instance.get_runs(filters=dg.RunsFilter(tags={SENSOR_NAME_TAG: self.sensor_name}))
-        return sorted(runs, key=lambda run: self.instance.get_run_record_by_id(run.run_id).create_timestamp)
+        # One query: the records carry the creation time (no look-up per run).
+        records = self.instance.get_run_records(filters=dg.RunsFilter(tags={SENSOR_NAME_TAG: self.sensor_name}))
+        return [record.dagster_run for record in sorted(records, key=lambda record: record.create_timestamp)]
 
     def run_for_key(self, run_key: str) -> dg.DagsterRun | None:
         for run in self.runs():
@@ -103,12 +104,12 @@ class DaemonView:
         """What the finished ticks after `after_tick_id` did. A run key a tick requested but
         launched no run for was skipped: a run with that key already existed."""
         summary = TicksSummary()
-        for tick in self.finished_ticks():
-            if tick.tick_id <= after_tick_id:
-                continue
+        ticks = [tick for tick in self.finished_ticks() if tick.tick_id > after_tick_id]
+        run_keys = {run.run_id: run.tags.get(RUN_KEY_TAG) for run in self.runs()} if ticks else {}
+        for tick in ticks:
             summary.ticks += 1
             summary.statuses.append(tick.status.value)
-            launched = {self.instance.get_run_by_id(run_id).tags.get(RUN_KEY_TAG) for run_id in tick.run_ids}
+            launched = {run_keys.get(run_id) for run_id in tick.run_ids}
             for run_key in tick.run_keys:
                 (summary.launched_run_keys if run_key in launched else summary.skipped_run_keys).append(run_key)
         return summary
