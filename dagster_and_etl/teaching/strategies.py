@@ -58,8 +58,9 @@ def mtime_high_water_mark(cursor: str | None, landed: Sequence[LandedFile], cap:
 
 def run_key_digests(cursor: str | None, landed: Sequence[LandedFile], cap: int | None = None) -> StrategyTick:
     seen, _ = decode_cursor(cursor)
-    still_present = {f.digest for f in landed} & seen
-    batch = _oldest_first((f for f in landed if f.digest not in seen), cap)
+    digested = [(f, f.digest) for f in landed]  # each run key hashed once, as the reference sensor does
+    still_present = {digest for _, digest in digested if digest in seen}
+    batch = _oldest_first((f for f, digest in digested if digest not in seen), cap)
     return StrategyTick(batch, encode_cursor(still_present | {f.digest for f in batch}))
 
 
