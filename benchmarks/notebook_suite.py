@@ -15,6 +15,7 @@ an empty result.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -58,11 +59,17 @@ def notebook_of(cell_file: str, notebooks: list[Path]) -> Path | None:
     return None
 
 
+@functools.cache
+def code_cell_sources(notebook: Path) -> list:
+    """The sources of the notebook's code cells, read once per notebook (not once per cell)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return [c["source"] for c in cells if c["cell_type"] == "code"]
+
+
 def first_line(notebook: Path | None, cell_name: str) -> str:
     """The first line of nbval's "Cell N": the notebook's N-th code cell, counted from 0."""
     try:
-        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-        source = [c for c in cells if c["cell_type"] == "code"][int(cell_name.split()[-1])]["source"]
+        source = code_cell_sources(notebook)[int(cell_name.split()[-1])]
         text = "".join(source) if isinstance(source, list) else source
         return text.strip().splitlines()[0][:70] if text.strip() else ""
     except (AttributeError, OSError, ValueError, KeyError, IndexError):
