@@ -15,7 +15,7 @@ import dagster as dg
 
 from dagster_and_etl.file_scan import LandedFile, scan_folder
 from dagster_and_etl.teaching.cursors import cursor_diff
-from dagster_and_etl.teaching.quiet import quiet
+from dagster_and_etl.teaching.quiet import CapturedLog, quiet
 from dagster_and_etl.teaching.run_loop import DaemonLikeLoop, TickReport, evaluate_sensor
 from dagster_and_etl.teaching.runs import relative_to_root
 from dagster_and_etl.teaching.workspace import LessonWorkspace
@@ -33,8 +33,17 @@ class TickOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def _partition_keys(requests) -> list[str]:
-    return [key for request in requests or [] for key in request.partition_keys]
+def _outcome(cursor: str | None, new_cursor: str | None, run_requests, partitions_requests,
+             skip_message: str | None, log: CapturedLog) -> TickOutcome:
+    """A tick's result (a `SensorResult` or `evaluate_tick`'s data) as a `TickOutcome`."""
+    return TickOutcome(
+        cursor_before=cursor,
+        cursor_after=new_cursor if new_cursor is not None else cursor,
+        run_requests=[(r.run_key, r.partition_key) for r in run_requests or []],
+        added_partitions=[key for request in partitions_requests or [] for key in request.partition_keys],
+        skip_message=skip_message,
+        warnings=log.messages(),
+    )
 
 
 def call_sensor(sensor: dg.SensorDefinition, resources: dict, cursor: str | None) -> TickOutcome:
@@ -46,28 +55,14 @@ def call_sensor(sensor: dg.SensorDefinition, resources: dict, cursor: str | None
     if not isinstance(result, dg.SensorResult):
         raise TypeError(f"{sensor.name} returned {type(result).__name__}; this helper reads a SensorResult")
     skip = result.skip_reason.skip_message if result.skip_reason else None
-    return TickOutcome(
-        cursor_before=cursor,
-        cursor_after=result.cursor if result.cursor is not None else cursor,
-        run_requests=[(r.run_key, r.partition_key) for r in result.run_requests or []],
-        added_partitions=_partition_keys(result.dynamic_partitions_requests),
-        skip_message=skip,
-        warnings=log.messages(),
-    )
+    return _outcome(cursor, result.cursor, result.run_requests, result.dynamic_partitions_requests, skip, log)
 
 
 def evaluate_tick(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str, cursor: str | None) -> TickOutcome:
     """One tick through `evaluate_tick` (the daemon's path), summarised like `call_sensor`."""
     with quiet() as log:
         data = evaluate_sensor(defs, instance, sensor_name, cursor)
-    return TickOutcome(
-        cursor_before=cursor,
-        cursor_after=data.cursor if data.cursor is not None else cursor,
-        run_requests=[(r.run_key, r.partition_key) for r in data.run_requests or []],
-        added_partitions=_partition_keys(data.dynamic_partitions_requests),
-        skip_message=data.skip_message,
-        warnings=log.messages(),
-    )
+    return _outcome(cursor, data.cursor, data.run_requests, data.dynamic_partitions_requests, data.skip_message, log)
 
 
 def tick_lines(outcome: TickOutcome, known_files: Iterable[LandedFile] = (), root: Path | None = None) -> list[str]:
