@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -122,8 +122,25 @@ def _daemon_so_far(daemon: DaemonView) -> str:
     return f"runs launched by the sensor so far: {shown}"
 
 
-def _stop_on_sigterm(signum, frame) -> None:
+# Ctrl-C (or SIGTERM) sets this flag as well as raising KeyboardInterrupt: library code that
+# happens to be running when the signal lands (Dagster's instance queries) may swallow the
+# exception, so every wait also checks the flag and the demo still stops.
+_stop_requested = threading.Event()
+
+
+def _request_stop(signum, frame) -> None:
+    _stop_requested.set()
     raise KeyboardInterrupt
+
+
+def _stop_point() -> None:
+    if _stop_requested.is_set():
+        raise KeyboardInterrupt
+
+
+def _pause(seconds: float) -> None:
+    if _stop_requested.wait(seconds):
+        raise KeyboardInterrupt
 
 
 def play(data_root: Path, dagster_home: Path, step_seconds: float, sensor_interval: int, port: int | None) -> None:
@@ -141,24 +158,25 @@ def play(data_root: Path, dagster_home: Path, step_seconds: float, sensor_interv
             _say(f"Its first tick requests the {len(files)} files already in source/; they run one at a time")
             _say(f"(DuckDB takes one writer at a time). Watch them: {ui_page(server.url, 'runs')}")
             wait_until(
-                lambda: len(daemon.runs()) >= len(files) and daemon.runs_are_finished(),
+                lambda: _stop_point() or (len(daemon.runs()) >= len(files) and daemon.runs_are_finished()),
                 timeout_seconds=60 + 30 * len(files),
                 waiting_for=f"the runs of the {len(files)} files already in source/",
                 interval_seconds=1,
             )
             _say(f"Done ({_daemon_so_far(daemon)}). The morning begins.")
         for number, event in enumerate(MORNING, start=1):
+            _stop_point()
             _say()
             _say(f"[{number}/{len(MORNING)}] {event.title}: {event.land(data_root)}")
             _say(f"    Look at: {event.look_at}")
             _say(f"    {ui_page(server.url, event.page)}")
-            time.sleep(step_seconds)
+            _pause(step_seconds)
             _say(f"    {step_seconds:g} s later, {_daemon_so_far(daemon)}")
         _say()
         _say("The morning is over.")
         _say(f"The UI stays up at {server.url}. Press Ctrl-C to stop everything.")
         while True:
-            time.sleep(3600)
+            _pause(3600)
     except KeyboardInterrupt:
         _say()
         _say("Stopping dagster dev and everything it started...")
@@ -185,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         help="play on this data root, e.g. 'data' for the repository's (default: a temporary copy, deleted after)",
     )
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, _request_stop)
 
     if args.data_root is None:
         workspace = LessonWorkspace("demo")
