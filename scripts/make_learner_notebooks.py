@@ -4,10 +4,19 @@
     python scripts/make_learner_notebooks.py --check    # exit 1 if learner/ is not up to date
 
 In a code cell tagged `exercise`, every block from a line `# BEGIN SOLUTION` to a line
-`# END SOLUTION` becomes a placeholder that raises NotImplementedError, at the block's
-indentation, so the cells tagged `self-check` fail until the learner writes an answer. Every
-output and execution count is cleared; tags are kept. Markers outside an exercise cell, an
-exercise cell without markers, or unbalanced markers are errors: a solution never leaks.
+`# END SOLUTION` becomes a stub at the block's indentation: the block's `# Hint:` comment lines,
+then a line that raises NotImplementedError. What stands outside the block (a function's
+signature and docstring) stays, so the learner starts from a stub, not a blank cell, and the
+cells tagged `self-check` fail until the learner writes an answer. Each solution block needs a
+hint.
+
+In the learner copy, the exercise and self-check cells also carry the `raises-exception` tag:
+JupyterLab's Run All goes past a cell with that tag when it fails, so Run All on an unsolved
+copy still reaches the last cell (which stops the lesson's servers).
+
+Every output and execution count is cleared; tags are kept. Markers outside an exercise cell,
+an exercise cell without markers, a block without a hint, or unbalanced markers are errors: a
+solution never leaks.
 """
 
 from __future__ import annotations
@@ -26,10 +35,9 @@ LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 EXERCISE_TAG, SELF_CHECK_TAG = "exercise", "self-check"
-PLACEHOLDER = [
-    "# Your answer here.",
-    'raise NotImplementedError("Exercise: replace this line with your answer")',
-]
+HINT = "# Hint:"
+PLACEHOLDER = 'raise NotImplementedError("Exercise: replace this line with your answer")'
+RAISES_TAG = "raises-exception"
 # Metadata a run leaves behind (widget state, execution timings): not part of a learner's copy.
 RUN_METADATA = ("widgets", "execution")
 
@@ -47,21 +55,27 @@ def tags(cell) -> list[str]:
 
 
 def blank_solutions(source: str, where: str) -> str:
-    """`source` with each solution block replaced by the placeholder, indented like its BEGIN line."""
-    lines, kept, inside, indent, blocks = source.splitlines(), [], False, "", 0
+    """`source` with each solution block replaced by its hints and the placeholder, indented
+    like its BEGIN line."""
+    lines, kept, inside, indent, blocks, hints = source.splitlines(), [], False, "", 0, []
     for number, line in enumerate(lines, start=1):
         marker = line.strip()
         if marker == BEGIN:
             if inside:
                 raise ExerciseMarkupError(f"{where}, line {number}: {BEGIN} inside a solution block")
-            inside, indent = True, line[: len(line) - len(line.lstrip())]
-            kept.extend(indent + text for text in PLACEHOLDER)
+            inside, indent, hints = True, line[: len(line) - len(line.lstrip())], []
             blocks += 1
         elif marker == END:
             if not inside:
                 raise ExerciseMarkupError(f"{where}, line {number}: {END} without {BEGIN}")
+            if not hints:
+                raise ExerciseMarkupError(f"{where}, line {number}: a solution block without a {HINT!r} line")
+            kept.extend([*(indent + hint for hint in hints), indent + PLACEHOLDER])
             inside = False
-        elif not inside:
+        elif inside:
+            if marker.startswith(HINT):
+                hints.append(marker)
+        else:
             kept.append(line)
     if inside:
         raise ExerciseMarkupError(f"{where}: {BEGIN} without {END}")
@@ -85,6 +99,8 @@ def learner_version(notebook: nbformat.NotebookNode, name: str) -> nbformat.Note
             cell.source = blank_solutions(cell.source, where)
         elif BEGIN in cell.source or END in cell.source:
             raise ExerciseMarkupError(f"{where}: solution markers in a cell not tagged {EXERCISE_TAG!r}")
+        if {EXERCISE_TAG, SELF_CHECK_TAG} & set(tags(cell)) and RAISES_TAG not in tags(cell):
+            cell.metadata["tags"] = [*tags(cell), RAISES_TAG]
     nbformat.validate(learner)
     return learner
 

@@ -66,8 +66,22 @@ def test_exercises_and_self_checks_are_well_formed(lesson: Path):
     solutions = [c.source for c in exercises]
     blanks = [c.source for c in cells_tagged(blank, learner.EXERCISE_TAG)]
     assert all("raise NotImplementedError" in b for b in blanks)
+    assert all(learner.HINT in b for b in blanks), "every exercise stub keeps a hint"
     assert blanks != solutions or not solutions
     assert [c.source for c in cells_tagged(blank, learner.SELF_CHECK_TAG)] == [c.source for c in checks]
+    # Run All on a learner copy goes past an unsolved exercise and its failing self-check.
+    for cell in cells_tagged(blank, learner.EXERCISE_TAG) + cells_tagged(blank, learner.SELF_CHECK_TAG):
+        assert learner.RAISES_TAG in learner.tags(cell), cell.source
+
+
+def test_an_exercise_stub_keeps_its_signature_and_hints():
+    source = 'def double(n):\n    """Twice `n`."""\n    # BEGIN SOLUTION\n    # Hint: multiply.\n    return 2 * n\n    # END SOLUTION'
+    assert learner.blank_solutions(source, "x.ipynb").splitlines() == [
+        "def double(n):",
+        '    """Twice `n`."""',
+        "    # Hint: multiply.",
+        "    " + learner.PLACEHOLDER,
+    ]
 
 
 def test_markers_outside_an_exercise_cell_are_refused():
@@ -77,6 +91,9 @@ def test_markers_outside_an_exercise_cell_are_refused():
     unbalanced = nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1", metadata={"tags": ["exercise"]})
     with pytest.raises(learner.ExerciseMarkupError, match="without # END SOLUTION"):
         learner.learner_version(nbformat.v4.new_notebook(cells=[unbalanced]), "bad.ipynb")
+    no_hint = nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1\n# END SOLUTION", metadata={"tags": ["exercise"]})
+    with pytest.raises(learner.ExerciseMarkupError, match="without a '# Hint:' line"):
+        learner.learner_version(nbformat.v4.new_notebook(cells=[no_hint]), "bad.ipynb")
 
 
 @pytest.mark.parametrize("lesson", LESSONS_WITH_EXERCISES, ids=lambda path: path.name)
