@@ -485,7 +485,7 @@ def version_rows(name: str, version: int) -> list[tuple]:
     return comparable_rows(read_text_rows(file_text(name, version), name))
 
 
-def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back(one_file_scenario):
+def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back_changed(one_file_scenario):
     folder, loop, rows_of = one_file_scenario
     key = NAMES[0]
     folder.land(key, 0, folder.now)
@@ -498,6 +498,23 @@ def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back(on
     folder.apply(Land(key, 1))  # it comes back (here with other values)
     assert loop.tick().succeeded == [key]
     assert rows_of(key) == version_rows(key, 1)
+
+
+def test_a_file_moved_away_and_back_unchanged_is_skipped_by_its_run_key(one_file_scenario):
+    # `mv` keeps the mtime: the same name, mtime and size give the same run key, which the daemon
+    # has already run. Nothing is lost: the partition still holds that very file's rows.
+    folder, loop, rows_of = one_file_scenario
+    key = NAMES[0]
+    path = folder.land(key, 0, folder.now)
+    assert loop.tick().succeeded == [key]
+
+    parked = path.with_name(path.name + ".away")
+    path.rename(parked)
+    assert loop.tick().requested == []
+    parked.rename(path)
+    report = loop.tick()
+    assert report.succeeded == [] and len(report.skipped_run_keys) == 1
+    assert rows_of(key) == version_rows(key, 0)
 
 
 def test_a_file_restored_with_an_old_name_mtime_and_size_is_not_loaded_until_touched(one_file_scenario):
