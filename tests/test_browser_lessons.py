@@ -1,10 +1,13 @@
-"""Every lesson notebook in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium driven by Playwright.
+"""Every lesson notebook and its learner copy in a real browser: JupyterLab on 127.0.0.1, Debian's
+Chromium driven by Playwright.
 
 For each notebook (a copy, so the committed file is never saved over): open it, Run All, wait for
-the kernel to go idle, check that no cell has an error except those tagged `raises-exception`,
-that every widget rendered, and, where there are widgets, drive one (move a slider or click a
-button) and check that the view changed; no image (a plot, in a cell or a widget) may be broken.
-A screenshot of each lands in `test-artifacts/`.
+the kernel to go idle, check that Run All reached the last cell and that no cell has an error
+except those tagged `raises-exception` (a learner copy's unsolved exercises and self-checks carry
+it), that every widget rendered, and, where there are widgets, drive one (move a slider or click
+a button) and check that the view changed; no image (a plot, in a cell or a widget) may be broken.
+Then the kernel is shut down, and every process it started (a lesson's `dagster dev`, say) must
+be gone. A screenshot of each lands in `test-artifacts/`.
 
 JupyterLab runs in its own process group with its own temporary Jupyter folders; it and every
 kernel are stopped at the end, pass or fail. In CI (CI=true) a missing Chromium fails the test.
@@ -16,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +35,10 @@ from dagster_and_etl.teaching.processes import stop_process_group
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 LESSONS = sorted((REPO_DIR / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LEARNER_COPIES = sorted((REPO_DIR / "learner").glob("[0-9][0-9]_*.ipynb"))
+# The folders the notebooks' links reach (`../docs/glossary.md`, `../docs/images/...`).
+LINKED_FOLDERS = ("docs",)
+KERNEL_EXIT_TIMEOUT_SECONDS = 60
 FIXTURE = REPO_DIR / "tests" / "fixtures" / "90_fixture_lesson.ipynb"
 ARTIFACTS = REPO_DIR / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -91,12 +99,51 @@ def _still_running(pid: int, cmdline: bytes) -> bool:
         return False
 
 
+def _kernel_processes(server_pid: int) -> dict[int, bytes]:
+    """The kernels below the server and every process they started, with their command lines.
+
+    Taken before the kernels are shut down: a server a kernel started in a session of its own
+    (a lesson's `dagster dev`) is no longer below the server once its kernel has exited."""
+    below = _descendants(server_pid)
+    kernels = [pid for pid, cmdline in below.items() if b"ipykernel" in cmdline]
+    found = {pid: below[pid] for pid in kernels}
+    for pid in kernels:
+        found.update(_descendants(pid))
+    return found
+
+
+def _command(cmdline: bytes) -> str:
+    return cmdline.replace(b"\0", b" ").decode(errors="replace")[:120]
+
+
+def _left_running(processes: dict[int, bytes], timeout_seconds: float) -> dict[int, bytes]:
+    """Those of `processes` still running after `timeout_seconds` (each known by its command line)."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        left = {pid: cmdline for pid, cmdline in processes.items() if _still_running(pid, cmdline)}
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.5)
+
+
+def _kill_process_groups(processes: dict[int, bytes]) -> None:
+    for pid, cmdline in processes.items():
+        if _still_running(pid, cmdline):
+            try:
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 class JupyterLab:
     """`jupyter lab` over a folder of notebook copies, in its own process group and Jupyter folders."""
 
     def __init__(self, base: Path):
-        self.root = base / "notebooks"
+        # The repository's shape: notebooks/ and learner/ beside docs/, so relative links resolve.
+        self.root = base / "repo"
         self.root.mkdir()
+        for folder in LINKED_FOLDERS:
+            shutil.copytree(REPO_DIR / folder, self.root / folder)
         self.token = secrets.token_hex(16)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -169,12 +216,7 @@ class JupyterLab:
         below = _descendants(process.pid)
         stop_process_group(process, grace_seconds=30)
         # Kernels run in process groups of their own: stop any that outlived the server, by id.
-        for pid, cmdline in below.items():
-            if _still_running(pid, cmdline):
-                try:
-                    os.killpg(os.getpgid(pid), signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+        _kill_process_groups(below)
 
 
 def _interrupt(signum, frame):
@@ -234,8 +276,10 @@ _ERRORS_SHOWN_JS = """() => [...document.querySelectorAll(
   '.jp-NotebookPanel:not(.lm-mod-hidden) [data-mime-type="application/vnd.jupyter.stderr"]')]
   .map(e => e.textContent.slice(0, 300))"""
 
-# Images among the outputs that the browser could not show (a plot sent in a form it cannot decode).
-_BROKEN_IMAGES_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img')]
+# Images that the browser could not show: a plot sent in a form it cannot decode, or a picture a
+# markdown cell links to that is not there.
+_BROKEN_IMAGES_JS = """() => [...document.querySelectorAll(
+  '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img, .jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedMarkdown img')]
   .filter(i => i.complete && i.naturalWidth === 0).map(i => i.src.slice(0, 80))"""
 
 _WIDGETS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')]
@@ -331,11 +375,15 @@ def widget_outputs(notebook) -> int:
     )
 
 
-@pytest.mark.parametrize("notebook_path", [*LESSONS, FIXTURE], ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "notebook_path", [*LESSONS, *LEARNER_COPIES, FIXTURE], ids=lambda path: f"{path.parent.name}/{path.name}"
+)
 def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: Path):
-    # A copy without outputs: the committed file is never saved over, and a prompt with a number
-    # can only come from this run.
-    copy = lab.root / notebook_path.name
+    # A copy without outputs, in a folder named like the original's: the committed file is never
+    # saved over, and a prompt with a number can only come from this run.
+    folder = notebook_path.parent.name
+    copy = lab.root / folder / notebook_path.name
+    copy.parent.mkdir(exist_ok=True)
     blank = nbformat.read(notebook_path, as_version=4)
     code_cells = [cell for cell in blank.cells if cell.cell_type == "code"]
     for cell in code_cells:
@@ -346,7 +394,8 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         # A workspace of its own, reset: only this notebook's tab is open.
-        page.goto(f"{lab.url}/lab/workspaces/{notebook_path.stem}/tree/{notebook_path.name}?reset&token={lab.token}")
+        page.goto(f"{lab.url}/lab/workspaces/{folder}-{notebook_path.stem}/tree/{folder}/{notebook_path.name}"
+                  f"?reset&token={lab.token}")
         page.locator(f"{VISIBLE_NOTEBOOK} .jp-Cell").first.wait_for(timeout=120_000)
         wait_for(page, lambda: kernel_idle(page), 120, "the kernel to start (the status bar's 'Idle')")
 
@@ -393,6 +442,12 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
             assert new_errors == [], f"using the {kind} after Run All showed an error"
         assert page.evaluate(_BROKEN_IMAGES_JS) == [], "an image (a plot) does not show"
     finally:
-        page.screenshot(path=str(ARTIFACTS / f"{notebook_path.stem}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"{folder}-{notebook_path.stem}.png"), full_page=True)
         page.close()
+        started = _kernel_processes(lab.process.pid)
         lab.shut_down_kernels()
+        left = _left_running(started, KERNEL_EXIT_TIMEOUT_SECONDS)
+        _kill_process_groups(left)  # never leave them running, whatever the test says
+    assert not left, "processes the notebook started outlived its kernel: " + ", ".join(
+        f"{pid} {_command(cmdline)}" for pid, cmdline in left.items()
+    )
