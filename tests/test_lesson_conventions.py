@@ -20,7 +20,7 @@ DAGSTER_IN_THE_CELLS = {
     "01": ["dg.DailyPartitionsDefinition(", "dg.DynamicPartitionsDefinition(", "@dg.asset(", "dg.materialize(",
            ".add_dynamic_partitions("],
     "02": ["dg.build_schedule_from_partitioned_job(", "dg.build_schedule_context(", ".evaluate_tick(",
-           "dg.build_run_status_sensor_context(", "dg.RetryPolicy(", "dg.RunsFilter("],
+           "dg.build_run_status_sensor_context(", "dg.RetryRequested(", "dg.RunsFilter("],
     "03": ["minimum_interval_seconds=", "dg.build_sensor_context(", ".evaluate_tick(", ".add_dynamic_partitions(",
            "dg.RunsFilter(", "dagster/sensor_name", "dagster/run_key", ".execute_in_process("],
     "04": ["@dg.sensor(", "dynamic_partitions_requests=", "dg.build_sensor_context(", ".evaluate_tick(",
