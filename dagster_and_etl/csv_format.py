@@ -107,7 +107,14 @@ def read_source_file(path: Path, expected_date: date | None = None) -> pd.DataFr
     carry no data and are skipped.
     """
     path = Path(path)
-    text = _decode(path, path.read_bytes())
+    return read_source_bytes(path, path.read_bytes(), expected_date)
+
+
+def read_source_bytes(name: Path | str, raw: bytes, expected_date: date | None = None) -> pd.DataFrame:
+    """Validate the bytes of a source CSV that did not come from a local path (an S3 object's
+    body, say) exactly as `read_source_file` validates a file; errors name the file `name`."""
+    path = Path(name)
+    text = _decode(path, raw)
     if not text.strip():
         raise SourceFileError(path, f"the file is empty; it must start with the header {HEADER_LINE}")
 

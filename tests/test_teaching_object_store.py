@@ -1,4 +1,6 @@
 import socket
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -53,3 +55,18 @@ def test_stop_closes_the_port_and_is_safe_twice():
     with socket.socket() as probe:
         probe.settimeout(1)
         assert probe.connect_ex((host, port)) != 0
+
+
+@pytest.mark.parametrize("ending", ["", "raise RuntimeError('a cell failed')"])
+def test_the_server_does_not_outlive_its_process(ending):
+    # A notebook that never reaches its last cell: the kernel exits (or dies), the server goes with it.
+    script = (
+        "from dagster_and_etl.teaching.object_store import LocalObjectStore\n"
+        "store = LocalObjectStore().start()\n"
+        "print(store.port, flush=True)\n" + ending
+    )
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    port = int(finished.stdout.split()[0])
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        assert probe.connect_ex(("127.0.0.1", port)) != 0

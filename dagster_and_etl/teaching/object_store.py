@@ -2,7 +2,8 @@
 
 `LocalObjectStore` runs moto's S3 server in a thread of this process (so it can never outlive
 the kernel), creates one bucket and hands out a boto3 client. `stop()` shuts the server down
-and is also registered with `atexit`, so a notebook that fails half-way leaves nothing running.
+and is also registered with `atexit`, so a notebook that fails half-way leaves nothing running;
+moto serves from daemon threads, so even a killed kernel takes the server with it.
 """
 
 from __future__ import annotations

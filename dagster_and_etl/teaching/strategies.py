@@ -1,82 +1,73 @@
-"""The ways a file sensor can remember what it has seen, side by side, as plain functions.
+"""Measure one whole tick of a file sensor, for any way of remembering what it has seen.
 
-Each strategy takes the cursor and this tick's listing (`LandedFile`s, from a folder or an
-object store) and returns the files to request and the new cursor. They are what lesson 04
-measures; `run_key_digests` is the reference sensor's approach (`defs/sensors.py`).
+Lesson 04 writes the strategies in its own cells: plain functions `strategy(cursor, landed, cap)`
+that take the cursor and this tick's listing (`LandedFile`s, from a folder or an object store)
+and return the files to request (`.requested`) and the new cursor (`.cursor`). This module only
+measures them:
 
-- `seen_names`: a JSON list of the names requested. Misses a file replaced in place.
-- `name_to_mtime`: a JSON map name -> mtime. Sees replacements; stores a number per file.
-- `mtime_high_water_mark`: only the newest mtime seen. Constant size; misses a late file
-  whose mtime is older than a file already seen.
-- `run_key_digests`: 7-byte digests of the run keys requested, for files still present.
+- `folder_sensor(strategy)` is the strategy as a sensor over the landing folder: list and stat
+  the folder (`SourceFolder.scan`), the strategy's bookkeeping, the `SensorResult`;
+- `measure_steady_ticks(strategies, counts)` times that whole sensor, called directly, once it
+  has caught up with a folder of n files and one new file has landed, and reports the cursor
+  the daemon would store after that tick.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import statistics
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from dagster_and_etl.file_scan import LandedFile, decode_cursor, encode_cursor
+import dagster as dg
 
+from dagster_and_etl.defs.jobs import import_dynamic_partition_job
+from dagster_and_etl.defs.partitions import file_partitions
+from dagster_and_etl.defs.resources import SourceFolder
+from dagster_and_etl.file_scan import LandedFile
 
-@dataclass(frozen=True)
-class StrategyTick:
-    requested: list[LandedFile]
-    cursor: str
-
-
-Strategy = Callable[[str | None, Sequence[LandedFile], int | None], StrategyTick]
-
-
-def _oldest_first(files, cap: int | None) -> list[LandedFile]:
-    return sorted(files, key=lambda f: (f.mtime_ns, f.name))[:cap]
-
-
-def seen_names(cursor: str | None, landed: Sequence[LandedFile], cap: int | None = None) -> StrategyTick:
-    seen = set(json.loads(cursor)) if cursor else set()
-    batch = _oldest_first((f for f in landed if f.name not in seen), cap)
-    return StrategyTick(batch, json.dumps(sorted(seen | {f.name for f in batch})))
-
-
-def name_to_mtime(cursor: str | None, landed: Sequence[LandedFile], cap: int | None = None) -> StrategyTick:
-    seen = json.loads(cursor) if cursor else {}
-    batch = _oldest_first((f for f in landed if seen.get(f.name) != f.mtime_ns), cap)
-    present = {f.name for f in landed}
-    state = {name: mtime for name, mtime in seen.items() if name in present}
-    state.update({f.name: f.mtime_ns for f in batch})
-    return StrategyTick(batch, json.dumps(state, sort_keys=True))
-
-
-def mtime_high_water_mark(cursor: str | None, landed: Sequence[LandedFile], cap: int | None = None) -> StrategyTick:
-    mark = int(cursor) if cursor else 0
-    batch = _oldest_first((f for f in landed if f.mtime_ns > mark), cap)
-    return StrategyTick(batch, str(max([mark, *(f.mtime_ns for f in batch)])))
-
-
-def run_key_digests(cursor: str | None, landed: Sequence[LandedFile], cap: int | None = None) -> StrategyTick:
-    seen, _ = decode_cursor(cursor)
-    digested = [(f, f.digest) for f in landed]  # each run key hashed once, as the reference sensor does
-    still_present = {digest for _, digest in digested if digest in seen}
-    batch = _oldest_first((f for f, digest in digested if digest not in seen), cap)
-    return StrategyTick(batch, encode_cursor(still_present | {f.digest for f in batch}))
-
-
-STRATEGIES: dict[str, Strategy] = {
-    "list of seen names": seen_names,
-    "name -> mtime map": name_to_mtime,
-    "mtime high-water mark": mtime_high_water_mark,
-    "run-key digests (reference)": run_key_digests,
-}
+# (cursor, landed, cap) -> an object with `.requested` (LandedFiles) and `.cursor` (str)
+Strategy = Callable[[str | None, Sequence[LandedFile], int | None], Any]
 
 
 def synthetic_listing(count: int, first_mtime_ns: int = 1_516_683_600 * 10**9) -> list[LandedFile]:
-    """`count` files named like the lesson's, one a minute apart: a listing without a folder."""
+    """`count` files named like `file-000000.csv`, one a minute apart, of 300 to 399 bytes."""
     return [
         LandedFile(f"file-{n:06d}.csv", first_mtime_ns + n * 60 * 10**9, 300 + n % 100) for n in range(count)
     ]
+
+
+def write_listing(folder: Path, listing: Iterable[LandedFile]) -> None:
+    """Create each file of `listing` in `folder`, with its size and its mtime."""
+    for file in listing:
+        path = Path(folder) / file.name
+        path.write_bytes(b"x" * file.size)
+        os.utime(path, ns=(file.mtime_ns, file.mtime_ns))
+
+
+def folder_sensor(strategy: Strategy, name: str | None = None) -> dg.SensorDefinition:
+    """`strategy` as a sensor over the landing folder, shaped like the reference sensor's tick."""
+
+    @dg.sensor(name=name or strategy.__name__, job=import_dynamic_partition_job)
+    def strategy_sensor(context: dg.SensorEvaluationContext, source: SourceFolder) -> dg.SensorResult:
+        landed, _unusable = source.scan()
+        tick = strategy(context.cursor, landed, None)
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=f.run_key, partition_key=f.partition_key) for f in tick.requested],
+            dynamic_partitions_requests=[file_partitions.build_add_request([f.partition_key for f in tick.requested])],
+            cursor=tick.cursor,
+        )
+
+    return strategy_sensor
+
+
+# Creating thousands of files on a busy disk takes far longer than listing them: build the
+# measured folders in memory where the system has a tmpfs (Linux), else in the usual temp dir.
+MEASURE_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 @dataclass(frozen=True)
@@ -86,16 +77,47 @@ class SteadyTick:
     median_seconds: float
 
 
-def measure_steady_tick(strategy: Strategy, count: int, repeats: int = 5) -> SteadyTick:
-    """A tick once the sensor has caught up: `count - 1` files seen, one new. Cursor bytes are
-    exact; the time is the median of `repeats` ticks (volatile: compare, never assert)."""
+def _call(sensor: dg.SensorDefinition, resources: dict, instance: dg.DagsterInstance, cursor: str | None):
+    # With no instance, building the resources creates an ephemeral instance on every call
+    # (a few hundred ms): the daemon has one, so the measured tick has one too.
+    return sensor(dg.build_sensor_context(cursor=cursor, resources=resources, instance=instance))
+
+
+def measure_steady_ticks(
+    strategies: dict[str, Strategy], counts: Sequence[int], repeats: int = 5
+) -> dict[str, list[SteadyTick]]:
+    """For each folder size n: n - 1 files seen, one new. Each strategy's sensor is called
+    directly (context, listing, bookkeeping, result); the cursor bytes are exact, the time is the
+    median of `repeats` ticks, the strategies interleaved (volatile: compare, never assert)."""
+    sensors = {name: folder_sensor(strategy) for name, strategy in strategies.items()}
+    measured: dict[str, list[SteadyTick]] = {name: [] for name in sensors}
+    with dg.instance_for_test() as instance:
+        for count in counts:
+            for name, tick in _steady_ticks(strategies, sensors, count, repeats, instance).items():
+                measured[name].append(tick)
+    return measured
+
+
+def _steady_ticks(
+    strategies: dict[str, Strategy], sensors: dict, count: int, repeats: int, instance: dg.DagsterInstance
+) -> dict[str, SteadyTick]:
     listing = synthetic_listing(count)
-    caught_up = strategy(None, listing[:-1], None).cursor
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = strategy(caught_up, listing, None)
-        times.append(time.perf_counter() - start)
-    if [f.name for f in result.requested] != [listing[-1].name]:
-        raise AssertionError(f"{strategy.__name__} did not request exactly the one new file")
-    return SteadyTick(count, len(result.cursor.encode()), statistics.median(times))
+    times: dict[str, list[float]] = {name: [] for name in sensors}
+    cursors: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="steady-tick-", dir=MEASURE_DIR) as folder:
+        resources = {"source": SourceFolder(path=folder)}
+        write_listing(Path(folder), listing[:-1])
+        # Caught up: the strategy's own first tick over the n - 1 files (a sensor returning
+        # thousands of run requests would only slow the set-up down).
+        seen = resources["source"].scan()[0]
+        caught_up = {name: strategies[name](None, seen, None).cursor for name in sensors}
+        write_listing(Path(folder), listing[-1:])
+        for _ in range(repeats):
+            for name, sensor in sensors.items():
+                start = time.perf_counter()
+                result = _call(sensor, resources, instance, caught_up[name])
+                times[name].append(time.perf_counter() - start)
+                if [r.partition_key for r in result.run_requests] != [listing[-1].partition_key]:
+                    raise AssertionError(f"{name} did not request exactly the one new file")
+                cursors[name] = result.cursor
+    return {name: SteadyTick(count, len(cursors[name].encode()), statistics.median(times[name])) for name in sensors}
