@@ -37,8 +37,14 @@ def test_diff_shows_a_replaced_file_as_one_removed_and_one_added_entry():
     assert lines[1:] == [
         f"  - {describe_file(OLD)}: requested",
         f"  + {describe_file(NEW)}: requested",
-        "  = 1 entries unchanged",
+        "  = 1 entry unchanged",
     ]
+
+
+def test_entry_counts_are_spelled_in_the_singular_and_plural():
+    one, none = encode_cursor({OLD.digest}), encode_cursor(set())
+    assert cursor_diff(None, one, [OLD])[0] == f"cursor: 0 entries (0 bytes) -> 1 entry ({len(one)} bytes)"
+    assert cursor_diff(none, none)[0] == f"cursor: 0 entries ({len(none)} bytes) -> 0 entries ({len(none)} bytes)"
 
 
 def test_diff_shows_changed_values():

@@ -56,12 +56,17 @@ def readable_cursor(cursor: str | None, known_files: Iterable[LandedFile] = ()) 
     return {"(other JSON)": cursor}
 
 
+def entries(count: int) -> str:
+    """`1 entry`, `3 entries`."""
+    return f"{count} {'entry' if count == 1 else 'entries'}"
+
+
 def cursor_diff(before: str | None, after: str | None, known_files: Iterable[LandedFile] = ()) -> list[str]:
     """What a tick changed in the cursor, one line per entry: `+` added, `-` removed, `~` changed."""
     known = list(known_files)
     old, new = readable_cursor(before, known), readable_cursor(after, known)
-    lines = [f"cursor: {len(old)} entries ({len((before or '').encode())} bytes) -> "
-             f"{len(new)} entries ({len((after or '').encode())} bytes)"]
+    lines = [f"cursor: {entries(len(old))} ({len((before or '').encode())} bytes) -> "
+             f"{entries(len(new))} ({len((after or '').encode())} bytes)"]
     for entry in sorted(old.keys() | new.keys()):
         if entry not in old:
             lines.append(f"  + {entry}: {new[entry]}")
@@ -71,5 +76,5 @@ def cursor_diff(before: str | None, after: str | None, known_files: Iterable[Lan
             lines.append(f"  ~ {entry}: {old[entry]} -> {new[entry]}")
     unchanged = sum(1 for entry in old.keys() & new.keys() if old[entry] == new[entry])
     if unchanged:
-        lines.append(f"  = {unchanged} entries unchanged")
+        lines.append(f"  = {entries(unchanged)} unchanged")
     return lines

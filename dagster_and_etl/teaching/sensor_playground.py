@@ -67,7 +67,7 @@ class SensorPlayground:
         cursor = readable_cursor(self.loop.cursor, self.seen.values())
         rows = self.workspace.row_counts(DYNAMIC_TABLE)
         return "\n".join([
-            f"cursor ({len(cursor)} files):", *(f"  {entry}" for entry in cursor),
+            f"cursor ({len(cursor)} file{'' if len(cursor) == 1 else 's'}):", *(f"  {entry}" for entry in cursor),
             f"{DYNAMIC_TABLE} rows per partition:", *(f"  {key}: {n}" for key, n in rows.items()),
         ])
 

@@ -1,8 +1,10 @@
 """One sensor tick, evaluated two ways and shown for people.
 
+Lesson 03 writes these calls out in its cells first; the helpers here repeat them.
 `call_sensor` calls the sensor function directly (`sensor(build_sensor_context(...))`), the
 way a unit test does; `run_loop.evaluate_sensor` goes through `evaluate_tick`, the daemon's
-path. Both give a `TickOutcome`; `show_tick` prints it with the cursor as a readable diff.
+path. Both give a `TickOutcome`; `tick_lines` shows it with the cursor as a readable diff, and
+`play_ticks` plays a scripted scenario through both paths and a `DaemonLikeLoop`.
 """
 
 from __future__ import annotations
