@@ -2,16 +2,20 @@
 
 The server runs in a process group of its own on 127.0.0.1, with its own DAGSTER_HOME and
 data root, and is stopped by process-group id: SIGTERM, then SIGKILL if it lingers. An
-`atexit` guard stops it even when a notebook or test forgets to.
+`atexit` guard stops it even when a notebook or test forgets to. SIGTERM ends Python without
+running `atexit` (a kernel terminated by its manager, `kill PID`), so a process that starts a
+server and has no SIGTERM handler of its own gets one that stops its servers, then terminates.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -27,6 +31,23 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
+
+
+_RUNNING_SERVERS: set["DagsterDevServer"] = set()
+
+
+def _stop_servers_then_terminate(signum, frame) -> None:
+    for server in list(_RUNNING_SERVERS):
+        server.stop()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)  # then end as SIGTERM would have
+
+
+def _guard_against_sigterm() -> None:
+    """Install the SIGTERM handler above, unless the process has one of its own (or this is not
+    the main thread, where Python cannot install one)."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _stop_servers_then_terminate)
 
 
 def _dagster_cli() -> list[str]:
@@ -96,6 +117,8 @@ class DagsterDevServer:
                 start_new_session=True,  # its own process group: stopped as a whole, by id
             )
         atexit.register(self.stop)
+        _RUNNING_SERVERS.add(self)
+        _guard_against_sigterm()
         try:
             self._wait_until_ready(timeout_seconds)
         except BaseException:
@@ -135,6 +158,7 @@ class DagsterDevServer:
         if process is None:
             return
         atexit.unregister(self.stop)
+        _RUNNING_SERVERS.discard(self)
         # Run workers the daemon launched belong to the same group: none outlive it.
         stop_process_group(process, grace_seconds)
 
