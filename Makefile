@@ -21,8 +21,11 @@ install: $(STAMP)
 # JupyterLab refuses to run as root without --allow-root (containers often run as root).
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# Served from the repository root, so that notebooks/ and learner/ both open and their links to
+# docs/ (the glossary, the screenshots) resolve; it opens on the first lesson.
 lessons: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(AS_ROOT)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
+		--ServerApp.default_url=/lab/tree/notebooks/01_partitioned_assets.ipynb $(AS_ROOT)
 
 # Everything once (tests/ and every notebook under strict nbval), then the notebooks a second
 # time: a notebook must give the same outputs twice in a row. Last, the tree must be clean.
