@@ -106,7 +106,7 @@ def make_target_arguments(target: str, program: str) -> list[str]:
     """The arguments a Makefile target passes to `program` (e.g. `jupyter lab`); Make variables
     such as `$(AS_ROOT)` (the root-only `--allow-root`) are left out."""
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+    recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")  # as Make joins lines
     line = next(part.strip() for part in recipe.splitlines() if program in part)
     return [a for a in shlex.split(line.split(program, 1)[1]) if not a.startswith("$(")]
 
