@@ -93,7 +93,7 @@ def cursor_lines(cursor, asset) -> list[str]:
         return lines + ["nothing yet for this asset"]
     lines += [
         f"evaluated at: {_time(state.effective_timestamp)}",
-        f"last instance event read: #{state.last_event_id}",
+        f"last instance event read: {'none' if state.last_event_id is None else f'#{state.last_event_id}'}",
         f"requested last time: {_shown(_keys(state.previous_requested_subset))}",
     ]
     for node in state.node_cursors_by_unique_id.values():
