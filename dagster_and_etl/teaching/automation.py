@@ -115,10 +115,15 @@ def stored_evaluations(instance: dg.DagsterInstance, asset) -> list[dict]:
     rows = []
     for record in sorted(records, key=lambda r: r.evaluation_id):
         evaluation = record.get_evaluation_with_run_ids()
+        # The root condition's subset is what was requested; listing a dynamic one needs the instance.
+        with partition_loading_context(
+            effective_dt=datetime.fromtimestamp(record.timestamp, timezone.utc), dynamic_partitions_store=instance
+        ):
+            keys = _keys(evaluation.evaluation.true_subset)
         rows.append({
             "evaluation_id": record.evaluation_id,
-            "num_requested": evaluation.evaluation.num_requested,
-            "requested": _keys(evaluation.evaluation.true_subset),
+            "num_requested": len(keys),
+            "requested": keys,
             "runs": len(evaluation.run_ids),
         })
     return rows
