@@ -55,7 +55,7 @@ def _dagster_cli() -> list[str]:
 
 
 class DagsterDevServer:
-    """`dagster dev -m dagster_and_etl.definitions` over one data root and one DAGSTER_HOME.
+    """`dagster dev -m dagster_and_etl.definitions` (or another `module`) over one data root and one DAGSTER_HOME.
 
     Use as a context manager, or call `start()` and `stop()`. `log_path` keeps the server's
     output (it is chatty) out of notebooks and test logs. Runs queue `max_concurrent_runs` at a
@@ -71,6 +71,7 @@ class DagsterDevServer:
         max_runs_per_tick: int | None = None,
         port: int | None = None,
         max_concurrent_runs: int = 1,
+        module: str = DEFINITIONS_MODULE,
     ):
         self.data_root = Path(data_root)
         self.dagster_home = Path(dagster_home)
@@ -87,6 +88,7 @@ class DagsterDevServer:
         if max_runs_per_tick is not None:
             self.env[settings.MAX_RUNS_PER_TICK_ENV] = str(max_runs_per_tick)
         self.max_concurrent_runs = max_concurrent_runs
+        self.module = module  # e.g. "dagster_and_etl.definitions_automation"
         self.process: subprocess.Popen | None = None
 
     def instance_yaml(self) -> str:
@@ -108,7 +110,7 @@ class DagsterDevServer:
         (self.dagster_home / "dagster.yaml").write_text(self.instance_yaml())
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [*_dagster_cli(), "dev", "-m", DEFINITIONS_MODULE, "-h", HOST, "-p", str(self.port)],
+                [*_dagster_cli(), "dev", "-m", self.module, "-h", HOST, "-p", str(self.port)],
                 env=self.env,
                 cwd=self.dagster_home,
                 stdout=log,
@@ -143,7 +145,7 @@ class DagsterDevServer:
     def start_sensor(self, name: str = "dynamic_sensor") -> None:
         """Turn a sensor on, as the UI's toggle does: the daemon then ticks it by itself."""
         subprocess.run(
-            [*_dagster_cli(), "sensor", "start", name, "-m", DEFINITIONS_MODULE],
+            [*_dagster_cli(), "sensor", "start", name, "-m", self.module],
             env=self.env,
             cwd=self.dagster_home,
             check=True,

@@ -1,0 +1,29 @@
+"""The alternative `Definitions`: the same assets, tables and files, triggered by automation conditions.
+
+    dagster dev -m dagster_and_etl.definitions_automation -h 127.0.0.1
+
+Then turn on `file_event_sensor` (it records each landed file) and `automation_condition_sensor`
+(it evaluates the assets' conditions and launches their runs). See `defs/automation.py` and
+lesson 06. The reference project (`dagster_and_etl.definitions`) is unchanged.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_and_etl import settings
+from dagster_and_etl.defs import automation
+from dagster_and_etl.defs.resources import build_resources
+
+
+def build_definitions(data_root: Path | None = None) -> dg.Definitions:
+    """The automation definitions over one data root (default: `DAGSTER_ETL_DATA_DIR`, else `data/`)."""
+    return dg.Definitions(
+        assets=[automation.daily_file, automation.source_file,
+                automation.raw_partition_data, automation.raw_dynamic_partition_data],
+        sensors=[automation.file_event_sensor, automation.automation_condition_sensor],
+        resources=build_resources(settings.data_root() if data_root is None else Path(data_root)),
+    )
+
+
+defs = build_definitions()
