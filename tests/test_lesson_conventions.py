@@ -27,6 +27,8 @@ DAGSTER_IN_THE_CELLS = {
            ".get_object("],
     "05": ["import dagster as dg", "dg.DagsterInstance", ".get_runs(", "dg.RunsFilter(", "dagster/run_key",
            "sensor start"],
+    "06": ["dg.AutomationCondition.on_cron(", "dg.AutomationCondition.eager(", "dg.AutomationCondition.on_missing(",
+           "dg.evaluate_automation_conditions", "cursor=cursor"],
 }
 # Helpers that repeat a lesson's subject: each may appear only after the calls it repeats.
 HELPERS_AFTER_THE_CALLS = {
