@@ -8,7 +8,7 @@ from dagster_and_etl.file_scan import decode_cursor, encode_cursor, scan_changes
 
 
 @dg.sensor(
-    job=import_dynamic_partition_job,
+    target=import_dynamic_partition_job,
     minimum_interval_seconds=settings.sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.STOPPED,
 )

@@ -1,4 +1,4 @@
-"""Run the reference project under the real `dagster dev` (webserver and daemon), and stop it.
+"""Run the reference project under the real `dagster dev` or `dg dev` (webserver and daemon), and stop it.
 
 The server runs in a process group of its own on 127.0.0.1, with its own DAGSTER_HOME and
 data root, and is stopped by process-group id: SIGTERM, then SIGKILL if it lingers. An
@@ -8,6 +8,7 @@ data root, and is stopped by process-group id: SIGTERM, then SIGKILL if it linge
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import socket
 import subprocess
@@ -33,8 +34,22 @@ def _dagster_cli() -> list[str]:
     return [sys.executable, "-m", "dagster"]
 
 
+def _dg_cli() -> list[str]:
+    # dagster-dg-cli ships a `dg` script but no `__main__`: call its entry point in this interpreter.
+    return [sys.executable, "-c", "import sys; from dagster_dg_cli.cli import main; sys.exit(main())"]
+
+
+# How each CLI is told what to load. `dg dev` reads `[tool.dg]` in the repository's pyproject.toml,
+# which names the same module and gives the code location the same name (see pyproject.toml).
+DEV_COMMANDS = {
+    "dagster": lambda: [*_dagster_cli(), "dev", "-m", DEFINITIONS_MODULE],
+    "dg": lambda: [*_dg_cli(), "dev", "--target-path", str(settings.REPO_DIR)],
+}
+
+
 class DagsterDevServer:
-    """`dagster dev -m dagster_and_etl.definitions` over one data root and one DAGSTER_HOME.
+    """`dagster dev -m dagster_and_etl.definitions` (or `dg dev`, with `cli="dg"`) over one data
+    root and one DAGSTER_HOME.
 
     Use as a context manager, or call `start()` and `stop()`. `log_path` keeps the server's
     output (it is chatty) out of notebooks and test logs. Runs queue `max_concurrent_runs` at a
@@ -50,7 +65,11 @@ class DagsterDevServer:
         max_runs_per_tick: int | None = None,
         port: int | None = None,
         max_concurrent_runs: int = 1,
+        cli: str = "dagster",
     ):
+        if cli not in DEV_COMMANDS:
+            raise ValueError(f"cli must be one of {', '.join(DEV_COMMANDS)}, got {cli!r}")
+        self.cli = cli
         self.data_root = Path(data_root)
         self.dagster_home = Path(dagster_home)
         self.port = port or free_port()
@@ -87,7 +106,7 @@ class DagsterDevServer:
         (self.dagster_home / "dagster.yaml").write_text(self.instance_yaml())
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [*_dagster_cli(), "dev", "-m", DEFINITIONS_MODULE, "-h", HOST, "-p", str(self.port)],
+                [*DEV_COMMANDS[self.cli](), "-h", HOST, "-p", str(self.port)],
                 env=self.env,
                 cwd=self.dagster_home,
                 stdout=log,
@@ -107,7 +126,7 @@ class DagsterDevServer:
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"dagster dev exited with code {self.process.returncode}; see {self.log_path}")
+                raise RuntimeError(f"{self.cli} dev exited with code {self.process.returncode}; see {self.log_path}")
             try:
                 with urllib.request.urlopen(f"{self.url}/server_info", timeout=2) as response:
                     if response.status == 200:
@@ -115,7 +134,19 @@ class DagsterDevServer:
             except OSError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError(f"dagster dev did not answer on {self.url} within {timeout_seconds:.0f} s; see {self.log_path}")
+        raise TimeoutError(f"{self.cli} dev did not answer on {self.url} within {timeout_seconds:.0f} s; see {self.log_path}")
+
+    def code_location_names(self) -> list[str]:
+        """The code locations the webserver serves, as its GraphQL API lists them."""
+        query = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
+        request = urllib.request.Request(
+            f"{self.url}/graphql",
+            data=json.dumps({"query": query}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.load(response)
+        return sorted(entry["name"] for entry in answer["data"]["workspaceOrError"]["locationEntries"])
 
     def start_sensor(self, name: str = "dynamic_sensor") -> None:
         """Turn a sensor on, as the UI's toggle does: the daemon then ticks it by itself."""
