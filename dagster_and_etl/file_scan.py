@@ -51,6 +51,47 @@ class LandedFile:
         return run_key_digest(self.run_key)
 
 
+@dataclass(frozen=True)
+class FileVersion:
+    """The version of a file a load read: its run key (name, mtime, size), and when it landed.
+
+    `landed_ns` orders versions for the warehouse's newest-wins guard. For a file it is the
+    inode's change time (`st_ctime_ns`): writing, copying (`cp -p`, `rsync -t`), renaming and
+    `touch` all set it to now, and no user-space call sets it back, so unlike the mtime (which
+    `cp -p` restores) it says in which order versions landed in the folder.
+    """
+
+    name: str
+    mtime_ns: int
+    size: int
+    landed_ns: int
+
+    @property
+    def run_key(self) -> str:
+        return run_key(self.name, self.mtime_ns, self.size)
+
+
+class FileChangedWhileReading(OSError):
+    """The file was rewritten while it was being read: an OSError, so the load is retried."""
+
+
+def read_landed_file(path: Path) -> tuple[bytes, FileVersion]:
+    """A landed file's bytes, and the version those bytes are.
+
+    The version comes from the open file (`os.fstat`), so a file replaced by a rename while it is
+    read still reports the version that was read. A file rewritten in place while it was read
+    (its size or mtime moved, or fewer bytes than its size) raises `FileChangedWhileReading`.
+    """
+    path = Path(path)
+    with open(path, "rb") as file:
+        before = os.fstat(file.fileno())
+        raw = file.read()
+        after = os.fstat(file.fileno())
+    if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size) or len(raw) != after.st_size:
+        raise FileChangedWhileReading(f"{path.name} changed while it was being read; the load will be retried")
+    return raw, FileVersion(path.name, after.st_mtime_ns, after.st_size, after.st_ctime_ns)
+
+
 def run_key(name: str, mtime_ns: int, size: int) -> str:
     return f"{name}@{mtime_ns}:{size}"
 

@@ -1,9 +1,10 @@
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from dagster_and_etl import settings
+from dagster_and_etl import settings, warehouse
 from dagster_and_etl.csv_format import SourceFileError
 from dagster_and_etl.file_scan import CSV_SUFFIX, LandedFile, partition_key_problem, scan_folder
 
@@ -42,9 +43,39 @@ class SourceFolder(dg.ConfigurableResource):
         return scan_folder(self.folder)
 
 
+class WarehouseDatabase(DuckDBResource):
+    """`DuckDBResource` with a write connection that waits at most `lock_timeout_seconds` for the
+    file lock and is closed however the `with` block ends.
+
+    `DuckDBResource.get_connection` (dagster_duckdb/resource.py) retries its connection 10 times
+    with exponential backoff (about 100 s in all) and closes it only when the block succeeds.
+    Here a lock held longer than the timeout fails the attempt at once with DuckDB's
+    `IOException`, and the asset's retry policy tries again later; nothing stays open.
+    """
+
+    lock_timeout_seconds: float = settings.DEFAULT_LOCK_TIMEOUT_SECONDS
+
+    @contextmanager
+    def get_connection(self):
+        database = Path(self.database)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        connection = warehouse.connect(
+            database,
+            read_only=False,
+            timeout_seconds=self.lock_timeout_seconds,
+            config={"custom_user_agent": "dagster", **self.connection_config},
+        )
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
 def build_resources(data_root: Path) -> dict:
     """The resources for one data root: its source folder and its DuckDB file."""
     return {
         "source": SourceFolder(path=str(settings.source_dir(data_root))),
-        "database": DuckDBResource(database=str(settings.database_path(data_root))),
+        "database": WarehouseDatabase(
+            database=str(settings.database_path(data_root)), lock_timeout_seconds=settings.lock_timeout_seconds()
+        ),
     }

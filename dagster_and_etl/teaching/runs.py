@@ -16,6 +16,8 @@ import dagster as dg
 
 from dagster_and_etl.teaching.clock import FAILURE, SUCCESS
 
+ROW_COUNT = "dagster/row_count"
+
 
 def failure_message(events: Iterable[dg.DagsterEvent]) -> str:
     """Why a run failed, from its events (`result.all_events`, or the daemon's event log): the
@@ -43,9 +45,10 @@ def relative_to_root(text: str, root: Path | str | None) -> str:
 
 
 def materialized_rows(result: dg.ExecuteInProcessResult) -> int | None:
-    """The `rows` metadata of the run's materialization, or None when nothing was materialized."""
+    """The row count of the run's materialization (Dagster's standard `dagster/row_count`), or None
+    when nothing was materialized."""
     for event in result.get_asset_materialization_events():
-        rows = event.materialization.metadata.get("rows")
+        rows = event.materialization.metadata.get(ROW_COUNT)
         if rows is not None:
             return int(rows.value)
     return None
