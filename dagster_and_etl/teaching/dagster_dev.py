@@ -17,6 +17,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import yaml
+
 from dagster_and_etl import settings
 from dagster_and_etl.teaching.processes import stop_process_group
 
@@ -52,9 +54,10 @@ class DagsterDevServer:
     root and one DAGSTER_HOME.
 
     Use as a context manager, or call `start()` and `stop()`. `log_path` keeps the server's
-    output (it is chatty) out of notebooks and test logs. Runs queue `max_concurrent_runs` at a
-    time (default 1: DuckDB takes one writer process at a time); `DaemonView` reads what the
-    daemon did from `dagster_home`.
+    output (it is chatty) out of notebooks and test logs. The instance is configured from the
+    shipped `dagster.yaml` (the duckdb pool at one slot: runs wait in the queue for DuckDB's one
+    writer), with the queue checked every second; `DaemonView` reads what the daemon did from
+    `dagster_home`. `lock_timeout_seconds` sets `DAGSTER_ETL_LOCK_TIMEOUT` for the runs.
     """
 
     def __init__(
@@ -64,8 +67,8 @@ class DagsterDevServer:
         sensor_interval_seconds: int = 2,
         max_runs_per_tick: int | None = None,
         port: int | None = None,
-        max_concurrent_runs: int = 1,
         cli: str = "dagster",
+        lock_timeout_seconds: int | None = None,
     ):
         if cli not in DEV_COMMANDS:
             raise ValueError(f"cli must be one of {', '.join(DEV_COMMANDS)}, got {cli!r}")
@@ -84,18 +87,16 @@ class DagsterDevServer:
         }
         if max_runs_per_tick is not None:
             self.env[settings.MAX_RUNS_PER_TICK_ENV] = str(max_runs_per_tick)
-        self.max_concurrent_runs = max_concurrent_runs
+        if lock_timeout_seconds is not None:
+            self.env[settings.LOCK_TIMEOUT_ENV] = str(lock_timeout_seconds)
         self.process: subprocess.Popen | None = None
 
     def instance_yaml(self) -> str:
-        # DuckDB takes one writer process at a time: by default runs queue one after the other
-        # instead of retrying for the file lock, and the queue is checked every second.
-        return (
-            "telemetry:\n  enabled: false\n"
-            "run_queue:\n"
-            f"  max_concurrent_runs: {self.max_concurrent_runs}\n"
-            "  dequeue_interval_seconds: 1\n"
-        )
+        """The shipped dagster.yaml, with the run queue checked every second instead of every 5:
+        a lesson or a test waits for runs, a production instance need not hurry."""
+        config = yaml.safe_load(settings.INSTANCE_CONFIG.read_text())
+        config.setdefault("run_queue", {})["dequeue_interval_seconds"] = 1
+        return yaml.safe_dump(config, sort_keys=False)
 
     @property
     def url(self) -> str:
