@@ -18,7 +18,8 @@ from dagster_and_etl.file_scan import FileVersion
 
 DAILY_TABLE = "raw_partition_data"
 DYNAMIC_TABLE = "raw_dynamic_partition_data"
-TABLES = (DAILY_TABLE, DYNAMIC_TABLE)
+S3_TABLE = "raw_s3_partition_data"
+TABLES = (DAILY_TABLE, DYNAMIC_TABLE, S3_TABLE)
 # Each row says where it came from: its partition, its file, and the version of that file it was
 # read from (the file's run key `name@mtime_ns:size`, and when that version landed, which orders
 # versions for the newest-wins guard in `replace_partition`).

@@ -36,10 +36,14 @@ def test_dg_list_defs_lists_the_assets_their_checks_the_jobs_the_schedule_and_th
     result = run_dg("list", "defs", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     listed = json.loads(result.stdout[result.stdout.index("{"):])
-    assert sorted(a["asset_key"] for a in listed["assets"]) == ["raw_dynamic_partition_data", "raw_partition_data"]
-    assert sorted(j["name"] for j in listed["jobs"]) == ["import_dynamic_partition_job", "import_partition_job"]
+    assets = ["raw_dynamic_partition_data", "raw_partition_data", "raw_s3_partition_data"]
+    assert sorted(a["asset_key"] for a in listed["assets"]) == assets
+    assert sorted(c["key"] for c in listed["asset_checks"]) == [f"{a}:valid_source_file" for a in assets]
+    assert sorted(j["name"] for j in listed["jobs"]) == [
+        "import_dynamic_partition_job", "import_partition_job", "import_s3_partition_job",
+    ]
     assert [s["name"] for s in listed["schedules"]] == ["asset_partitioned_schedule"]
-    assert sorted(s["name"] for s in listed["sensors"]) == ["dynamic_sensor"]
+    assert sorted(s["name"] for s in listed["sensors"]) == ["dynamic_sensor", "s3_sensor"]
 
 
 @pytest.mark.daemon

@@ -6,10 +6,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from dagster_and_etl.csv_format import SourceFileError, decode_source, parse_iso_date, read_source_text
-from dagster_and_etl.defs.partitions import daily_partitions, file_partitions
-from dagster_and_etl.defs.resources import SourceFolder
+from dagster_and_etl.defs.partitions import daily_partitions, file_partitions, object_partitions
+from dagster_and_etl.defs.resources import LandingBucket, SourceFolder
 from dagster_and_etl.file_scan import FileVersion, read_landed_file
-from dagster_and_etl.warehouse import DAILY_TABLE, DYNAMIC_TABLE, WRITER_POOL, OlderVersionError, replace_partition
+from dagster_and_etl.warehouse import (
+    DAILY_TABLE, DYNAMIC_TABLE, S3_TABLE, WRITER_POOL, OlderVersionError, replace_partition,
+)
 
 # The blocking check each asset reports on every run: did the file pass validation?
 VALID_FILE_CHECK = "valid_source_file"
@@ -101,6 +103,18 @@ def load_partition_file(
     return validate_and_load(path, partition_key, table, lambda: read_landed_file(path), expected_date, database)
 
 
+def load_partition_object(
+    partition_key: str, table: str, expected_date: date | None, bucket: LandingBucket, database: DuckDBResource
+) -> dg.MaterializeResult:
+    """Validate the partition's object in the landing bucket, then replace the partition's rows with it."""
+    try:
+        raw, version = bucket.read(partition_key)
+    except SourceFileError as err:
+        raise rejected(err) from None
+    name = f"{bucket.prefix}{version.name}"
+    return validate_and_load(name, partition_key, table, lambda: (raw, version), expected_date, database)
+
+
 def with_check_on_failure(load: Callable[[], dg.MaterializeResult]) -> Iterator:
     """The asset's events: the materialization (its check result inside) on success; when the load
     is refused, the check result first, then the failure, so the run fails and the Checks tab
@@ -158,4 +172,21 @@ def raw_dynamic_partition_data(context: dg.AssetExecutionContext, source: Source
     key = context.partition_key
     yield from with_check_on_failure(
         lambda: load_partition_file(key, DYNAMIC_TABLE, parse_iso_date(key), source, database)
+    )
+
+
+@dg.asset(
+    partitions_def=object_partitions,
+    kinds={"duckdb", "s3"},
+    group_name="event_driven",
+    pool=WRITER_POOL,
+    retry_policy=LOAD_RETRY_POLICY,
+    check_specs=[file_check(S3_TABLE)],
+)
+def raw_s3_partition_data(context: dg.AssetExecutionContext, landing_bucket: LandingBucket, database: DuckDBResource):
+    """One landed object `<prefix><key>.csv` of the S3 landing zone, validated and loaded like a
+    file; a re-upload replaces its rows. When the key is a date, every row must carry it."""
+    key = context.partition_key
+    yield from with_check_on_failure(
+        lambda: load_partition_object(key, S3_TABLE, parse_iso_date(key), landing_bucket, database)
     )

@@ -137,17 +137,23 @@ class DagsterDevServer:
             time.sleep(0.5)
         raise TimeoutError(f"{self.cli} dev did not answer on {self.url} within {timeout_seconds:.0f} s; see {self.log_path}")
 
-    def code_location_names(self) -> list[str]:
-        """The code locations the webserver serves, as its GraphQL API lists them."""
-        query = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        """The webserver's GraphQL API (what the UI calls): the answer's `data`; errors raise."""
         request = urllib.request.Request(
             f"{self.url}/graphql",
-            data=json.dumps({"query": query}).encode(),
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             answer = json.load(response)
-        return sorted(entry["name"] for entry in answer["data"]["workspaceOrError"]["locationEntries"])
+        if answer.get("errors"):
+            raise RuntimeError(f"GraphQL errors: {answer['errors']}")
+        return answer["data"]
+
+    def code_location_names(self) -> list[str]:
+        """The code locations the webserver serves."""
+        data = self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")
+        return sorted(entry["name"] for entry in data["workspaceOrError"]["locationEntries"])
 
     def start_sensor(self, name: str = "dynamic_sensor") -> None:
         """Turn a sensor on, as the UI's toggle does: the daemon then ticks it by itself."""

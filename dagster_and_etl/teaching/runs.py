@@ -17,6 +17,7 @@ import dagster as dg
 from dagster_and_etl.teaching.clock import FAILURE, SUCCESS
 
 ROW_COUNT = "dagster/row_count"
+_WRAPPER_ERRORS = {"DagsterExecutionStepExecutionError", "RetryRequestedFromPolicy"}
 
 
 def failure_message(events: Iterable[dg.DagsterEvent]) -> str:
@@ -24,7 +25,9 @@ def failure_message(events: Iterable[dg.DagsterEvent]) -> str:
     `Failure` description the step raised, else the step's own error.
 
     Dagster wraps an unexpected exception in `DagsterExecutionStepExecutionError` ("Error
-    occurred while executing op ..."); the message is the wrapped one, e.g. "RuntimeError: ...".
+    occurred while executing op ..."), and, once a retry policy's retries are spent, in
+    `RetryRequestedFromPolicy` ("Exceeded max_retries of 3"); the message is the wrapped one,
+    e.g. "RuntimeError: ..." or DuckDB's "IOException: ... Could not set lock on file ...".
     """
     for event in events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.user_failure_data:
@@ -33,7 +36,7 @@ def failure_message(events: Iterable[dg.DagsterEvent]) -> str:
                 return description
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
-            if error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+            while error.cls_name in _WRAPPER_ERRORS and error.cause is not None:
                 error = error.cause
             return error.message.strip()
     return "the run failed"
