@@ -55,5 +55,6 @@ def read_object(client, bucket: str, key: str) -> tuple[bytes, FileVersion]:
     with response["Body"] as body:
         raw = body.read()
     modified = timestamp_ns(response["LastModified"])
-    version = FileVersion(key.rsplit("/", 1)[-1], modified, response["ContentLength"], modified, response["ETag"].strip('"'))
+    name = key.rsplit("/", 1)[-1]
+    version = FileVersion(name, modified, response["ContentLength"], response["ETag"].strip('"'), landed_ns=modified)
     return raw, version

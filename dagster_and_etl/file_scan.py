@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
@@ -55,8 +55,8 @@ class LandedFile:
 
 
 @dataclass(frozen=True)
-class FileVersion:
-    """The version of a file a load read: its run key (name, mtime, size), and when it landed.
+class FileVersion(LandedFile):
+    """The version of a file a load read: the file as a sensor sees it, and when it landed.
 
     `landed_ns` orders versions for the warehouse's newest-wins guard. For a file it is the
     inode's change time (`st_ctime_ns`): writing, copying (`cp -p`, `rsync -t`), renaming and
@@ -64,15 +64,7 @@ class FileVersion:
     `cp -p` restores) it says in which order versions landed in the folder.
     """
 
-    name: str
-    mtime_ns: int
-    size: int
-    landed_ns: int
-    etag: str = ""
-
-    @property
-    def run_key(self) -> str:
-        return run_key(self.name, self.mtime_ns, self.size, self.etag)
+    landed_ns: int = field(kw_only=True)
 
 
 class FileChangedWhileReading(OSError):
@@ -93,7 +85,7 @@ def read_landed_file(path: Path) -> tuple[bytes, FileVersion]:
         after = os.fstat(file.fileno())
     if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size) or len(raw) != after.st_size:
         raise FileChangedWhileReading(f"{path.name} changed while it was being read; the load will be retried")
-    return raw, FileVersion(path.name, after.st_mtime_ns, after.st_size, after.st_ctime_ns)
+    return raw, FileVersion(path.name, after.st_mtime_ns, after.st_size, landed_ns=after.st_ctime_ns)
 
 
 def run_key(name: str, mtime_ns: int, size: int, etag: str = "") -> str:

@@ -98,13 +98,19 @@ def test_a_reader_never_sees_a_lock_error_while_runs_write(tmp_path, workers):
     assert warehouse.row_counts(database, DYNAMIC_TABLE) == {key: 8 for key in keys}
 
 
-def test_a_run_killed_inside_its_transaction_leaves_the_previous_rows(tmp_path, workers):
+def land_first_day(tmp_path: Path) -> tuple[Path, str, Path]:
+    """A data root whose source/ holds the first day's file: (root, its key, its path)."""
     root = tmp_path / "root"
     source = etl_settings.source_dir(root)
     source.mkdir(parents=True)
     key = FIRST_DAY.isoformat()
     path = source / f"{key}{CSV_SUFFIX}"
     path.write_text(day_csv(FIRST_DAY), encoding="utf-8", newline="")
+    return root, key, path
+
+
+def test_a_run_killed_inside_its_transaction_leaves_the_previous_rows(tmp_path, workers):
+    root, key, path = land_first_day(tmp_path)
     assert workers.result(workers.start("load", str(root), key)) == {"runs": 1, "failures": []}
     database = etl_settings.database_path(root)
     before = read_table(database, DYNAMIC_TABLE)
@@ -146,12 +152,7 @@ def wait_for_flag(flag: Path, process: subprocess.Popen, what: str, timeout_seco
 def test_a_run_that_read_an_older_version_never_overwrites_a_newer_one(tmp_path, workers):
     """The race: run 1 reads version 1 and waits its turn for the lock; version 2 lands and run 2
     loads it; then run 1 reaches the database. Its commit must not bring version 1 back."""
-    root = tmp_path / "root"
-    source = etl_settings.source_dir(root)
-    source.mkdir(parents=True)
-    key = FIRST_DAY.isoformat()
-    path = source / f"{key}{CSV_SUFFIX}"
-    path.write_text(day_csv(FIRST_DAY), encoding="utf-8", newline="")
+    root, key, path = land_first_day(tmp_path)
     read_flag, go_flag = tmp_path / "version-1-read", tmp_path / "go"
     first = workers.start("load", str(root), key, "--pause-after-read", str(read_flag), str(go_flag))
     wait_for_flag(read_flag, first, "reading version 1")

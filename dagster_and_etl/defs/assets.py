@@ -140,14 +140,21 @@ def file_check(asset_key: str) -> dg.AssetCheckSpec:
     )
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    kinds={"duckdb"},
-    group_name="scheduled",
-    pool=WRITER_POOL,
-    retry_policy=LOAD_RETRY_POLICY,
-    check_specs=[file_check(DAILY_TABLE)],
-)
+def loading_asset(table: str, partitions_def: dg.PartitionsDefinition, group_name: str, kinds=("duckdb",)) -> dict:
+    """What every asset that loads files into a DuckDB table declares: its partitions and group,
+    the duckdb pool, the retry policy and its blocking file check."""
+    return {
+        "name": table,
+        "partitions_def": partitions_def,
+        "kinds": set(kinds),
+        "group_name": group_name,
+        "pool": WRITER_POOL,
+        "retry_policy": LOAD_RETRY_POLICY,
+        "check_specs": [file_check(table)],
+    }
+
+
+@dg.asset(**loading_asset(DAILY_TABLE, daily_partitions, "scheduled"))
 def raw_partition_data(context: dg.AssetExecutionContext, source: SourceFolder, database: DuckDBResource):
     """One day's file `source/YYYY-MM-DD.csv`, validated and loaded; a re-run replaces the day's rows."""
     key = context.partition_key
@@ -156,14 +163,7 @@ def raw_partition_data(context: dg.AssetExecutionContext, source: SourceFolder, 
     )
 
 
-@dg.asset(
-    partitions_def=file_partitions,
-    kinds={"duckdb"},
-    group_name="event_driven",
-    pool=WRITER_POOL,
-    retry_policy=LOAD_RETRY_POLICY,
-    check_specs=[file_check(DYNAMIC_TABLE)],
-)
+@dg.asset(**loading_asset(DYNAMIC_TABLE, file_partitions, "event_driven"))
 def raw_dynamic_partition_data(context: dg.AssetExecutionContext, source: SourceFolder, database: DuckDBResource):
     """One landed file `source/<key>.csv`, validated and loaded; a re-upload replaces its rows.
 
@@ -175,14 +175,7 @@ def raw_dynamic_partition_data(context: dg.AssetExecutionContext, source: Source
     )
 
 
-@dg.asset(
-    partitions_def=object_partitions,
-    kinds={"duckdb", "s3"},
-    group_name="event_driven",
-    pool=WRITER_POOL,
-    retry_policy=LOAD_RETRY_POLICY,
-    check_specs=[file_check(S3_TABLE)],
-)
+@dg.asset(**loading_asset(S3_TABLE, object_partitions, "event_driven", kinds=("duckdb", "s3")))
 def raw_s3_partition_data(context: dg.AssetExecutionContext, landing_bucket: LandingBucket, database: DuckDBResource):
     """One landed object `<prefix><key>.csv` of the S3 landing zone, validated and loaded like a
     file; a re-upload replaces its rows. When the key is a date, every row must carry it."""
