@@ -136,7 +136,11 @@ def test_when_retries_run_out_re_executing_the_run_or_touching_the_file_loads_it
     # Way out 2: touch the file; its new mtime is a new run key, which the sensor requests.
     path = settings.source_dir(server.data_root) / f"{second}{CSV_SUFFIX}"
     os.utime(path)
-    wait_until(lambda: rows(server).get(second) == 8, 240, f"the touched {path.name} to load (see {server.log_path})")
-    second_runs = [r for r in daemon.runs() if r.tags.get("dagster/partition") == second]
-    assert [r.status for r in second_runs] == [dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS]
-    assert second_runs[0].tags["dagster/run_key"] != second_runs[1].tags["dagster/run_key"]
+    new_run = wait_until(
+        lambda: (run := run_for(daemon, second)) and run.run_id != failed[second].run_id and run,
+        120, f"the sensor's run for the touched {path.name} (see {server.log_path})",
+    )
+    new_run = finished_run(daemon, new_run.run_id)
+    assert new_run.status == dg.DagsterRunStatus.SUCCESS, daemon.run_failure(new_run)
+    assert new_run.tags["dagster/run_key"] != failed[second].tags["dagster/run_key"]
+    assert rows(server)[second] == 8
