@@ -83,6 +83,10 @@ def replace_partition(
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute(create_table_sql(table))
+        # A table created before rows recorded their version gains the columns; its old rows
+        # have no version (NULL), and any version may replace them.
+        for column in ("source_version", "source_landed_ns"):
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {_COLUMN_TYPES[column]}")
         # Checked inside the transaction that writes: DuckDB has one writer, so nothing can
         # commit another version of this partition between this read and the COMMIT.
         loaded = connection.execute(
@@ -90,7 +94,7 @@ def replace_partition(
             "ORDER BY source_landed_ns DESC LIMIT 1",
             [partition_key],
         ).fetchone()
-        if loaded is not None and loaded[1] > source.landed_ns:
+        if loaded is not None and loaded[1] is not None and loaded[1] > source.landed_ns:
             raise OlderVersionError(source, *loaded)
         connection.execute(f"DELETE FROM {table} WHERE partition_key = ?", [partition_key])
         connection.register("incoming_rows", rows)
