@@ -35,7 +35,10 @@ test: $(STAMP)
 	@if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$$(git status --porcelain)" ]; then \
 		echo "The test run left the git tree changed:"; git status --porcelain; exit 1; fi
 
-# The reference project under the real webserver and daemon, its instance kept in data/dagster_home.
+# The reference project under the real webserver and daemon (`dg dev` reads [tool.dg] in
+# pyproject.toml), its instance kept in data/dagster_home and configured by the shipped
+# dagster.yaml (the duckdb pool at one slot), copied there on every start.
 dagster: $(STAMP)
 	mkdir -p data/dagster_home
-	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -m dagster_and_etl.definitions -h 127.0.0.1
+	cp dagster.yaml data/dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dg dev -h 127.0.0.1

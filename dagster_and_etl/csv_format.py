@@ -58,13 +58,14 @@ def parse_iso_date(text: str) -> date | None:
         return None
 
 
-def _decode(path: Path, raw: bytes) -> str:
+def decode_source(name: Path | str, raw: bytes) -> str:
+    """A source file's bytes as text: UTF-8, a byte-order mark allowed; else `SourceFileError`."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise SourceFileError(
-            path, f"not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start})", line=line
+            name, f"not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start})", line=line
         ) from None
 
 
@@ -100,21 +101,28 @@ def _number(path: Path, where: _Row, column: str, text: str) -> float:
 
 
 def read_source_file(path: Path, expected_date: date | None = None) -> pd.DataFrame:
-    """Read and validate one source CSV; return its rows with the six columns typed.
+    """Read and validate one source CSV from disk; return its rows with the six columns typed.
 
-    `expected_date`, when given, is the date every row must carry (the file's partition).
-    Raises `SourceFileError` at the first problem, or when there is no row at all; blank lines
-    carry no data and are skipped.
+    See `read_source_text`; the file's bytes are decoded first (`decode_source`).
     """
     path = Path(path)
-    return read_source_bytes(path, path.read_bytes(), expected_date)
+    return read_source_text(path, decode_source(path, path.read_bytes()), expected_date)
 
 
 def read_source_bytes(name: Path | str, raw: bytes, expected_date: date | None = None) -> pd.DataFrame:
     """Validate the bytes of a source CSV that did not come from a local path (an S3 object's
     body, say) exactly as `read_source_file` validates a file; errors name the file `name`."""
+    return read_source_text(name, decode_source(name, raw), expected_date)
+
+
+def read_source_text(name: Path | str, text: str, expected_date: date | None = None) -> pd.DataFrame:
+    """Validate one source CSV given as text (a file's, an object's); return its rows, typed.
+
+    `name` is what errors name: a path, or an object's key. `expected_date`, when given, is the
+    date every row must carry (the file's partition). Raises `SourceFileError` at the first
+    problem, or when there is no row at all; blank lines carry no data and are skipped.
+    """
     path = Path(name)
-    text = _decode(path, raw)
     if not text.strip():
         raise SourceFileError(path, f"the file is empty; it must start with the header {HEADER_LINE}")
 

@@ -16,10 +16,13 @@ def build_definitions(data_root: Path | None = None) -> dg.Definitions:
     change, only the resources that say where the files and the database are.
     """
     return dg.Definitions(
-        assets=[assets.raw_partition_data, assets.raw_dynamic_partition_data],
-        jobs=[jobs.import_partition_job, jobs.import_dynamic_partition_job],
+        # The S3 landing zone is always defined, configured or not: the definitions (and the
+        # code location the daemon files cursors under) never depend on an environment
+        # variable, and with no bucket set the S3 sensor's ticks say what to set.
+        assets=[assets.raw_partition_data, assets.raw_dynamic_partition_data, assets.raw_s3_partition_data],
+        jobs=[jobs.import_partition_job, jobs.import_dynamic_partition_job, jobs.import_s3_partition_job],
         schedules=[schedules.asset_partitioned_schedule],
-        sensors=[sensors.dynamic_sensor],
+        sensors=[sensors.dynamic_sensor, sensors.s3_sensor],
         resources=build_resources(settings.data_root() if data_root is None else Path(data_root)),
     )
 

@@ -16,8 +16,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
@@ -32,11 +32,14 @@ _SUSPECT_IN_KEY = re.compile("|".join(map(re.escape, sorted({"/", "\\", os.sep, 
 
 @dataclass(frozen=True)
 class LandedFile:
-    """A CSV file in the source folder, as one sensor tick saw it."""
+    """A CSV file in the source folder (or an object under a bucket's prefix), as one sensor tick
+    saw it. `etag` is an object's entity tag (a digest of its content): an object replaced in the
+    same second with the same size still gets a new run key. Files have none."""
 
     name: str
     mtime_ns: int
     size: int
+    etag: str = ""
 
     @property
     def partition_key(self) -> str:
@@ -44,15 +47,51 @@ class LandedFile:
 
     @property
     def run_key(self) -> str:
-        return run_key(self.name, self.mtime_ns, self.size)
+        return run_key(self.name, self.mtime_ns, self.size, self.etag)
 
     @property
     def digest(self) -> bytes:
         return run_key_digest(self.run_key)
 
 
-def run_key(name: str, mtime_ns: int, size: int) -> str:
-    return f"{name}@{mtime_ns}:{size}"
+@dataclass(frozen=True)
+class FileVersion(LandedFile):
+    """The version of a file a load read: the file as a sensor sees it, and when it landed.
+
+    `landed_ns` orders versions for the warehouse's newest-wins guard. For a file it is the
+    inode's change time (`st_ctime_ns`): writing, copying (`cp -p`, `rsync -t`), renaming and
+    `touch` all set it to now, and no user-space call sets it back, so unlike the mtime (which
+    `cp -p` restores) it says in which order versions landed in the folder.
+    """
+
+    landed_ns: int = field(kw_only=True)
+
+
+class FileChangedWhileReading(OSError):
+    """The file was rewritten while it was being read: an OSError, so the load is retried."""
+
+
+def read_landed_file(path: Path) -> tuple[bytes, FileVersion]:
+    """A landed file's bytes, and the version those bytes are.
+
+    The version comes from the open file (`os.fstat`), so a file replaced by a rename while it is
+    read still reports the version that was read. A file rewritten in place while it was read
+    (its size or mtime moved, or fewer bytes than its size) raises `FileChangedWhileReading`.
+    """
+    path = Path(path)
+    with open(path, "rb") as file:
+        before = os.fstat(file.fileno())
+        raw = file.read()
+        after = os.fstat(file.fileno())
+    if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size) or len(raw) != after.st_size:
+        raise FileChangedWhileReading(f"{path.name} changed while it was being read; the load will be retried")
+    return raw, FileVersion(path.name, after.st_mtime_ns, after.st_size, landed_ns=after.st_ctime_ns)
+
+
+def run_key(name: str, mtime_ns: int, size: int, etag: str = "") -> str:
+    """`name@mtime_ns:size`, and `:etag` for an object that has one."""
+    key = f"{name}@{mtime_ns}:{size}"
+    return f"{key}:{etag}" if etag else key
 
 
 def run_key_digest(run_key: str) -> bytes:
@@ -87,7 +126,21 @@ def _broken_key_rule(key: str) -> str | None:
     return None
 
 
-def _usable_entries(folder: Path, unusable: list[str]) -> Iterator[tuple[str, int, int]]:
+Entry = tuple  # (name, mtime_ns, size) or (name, mtime_ns, size, etag): the fields of a LandedFile
+
+
+def usable_name(name: str, unusable: list[str]) -> bool:
+    """Whether `name` is a landed CSV whose stem can be a partition key; a landed CSV name that
+    cannot be a key is appended to `unusable` (reported, never requested)."""
+    if not is_landed_csv_name(name):
+        return False
+    if partition_key_problem(name[: -len(CSV_SUFFIX)]):
+        unusable.append(name)
+        return False
+    return True
+
+
+def _usable_entries(folder: Path, unusable: list[str]) -> Iterator[Entry]:
     """(name, mtime_ns, size) of each landed CSV in `folder` whose name can be a partition key;
     the names that cannot are appended to `unusable`."""
     with os.scandir(folder) as entries:
@@ -100,10 +153,8 @@ def _usable_entries(folder: Path, unusable: list[str]) -> Iterator[tuple[str, in
                 stat = entry.stat()
             except FileNotFoundError:  # removed between listing and stat
                 continue
-            if partition_key_problem(entry.name[: -len(CSV_SUFFIX)]):
-                unusable.append(entry.name)
-                continue
-            yield entry.name, stat.st_mtime_ns, stat.st_size
+            if usable_name(entry.name, unusable):
+                yield entry.name, stat.st_mtime_ns, stat.st_size
 
 
 def scan_folder(folder: Path) -> tuple[list[LandedFile], list[str]]:
@@ -114,23 +165,29 @@ def scan_folder(folder: Path) -> tuple[list[LandedFile], list[str]]:
     return landed, unusable
 
 
-def scan_changes(folder: Path, seen: set[bytes]) -> tuple[list[LandedFile], set[bytes], list[str]]:
-    """One sensor tick's view of `folder` against the run-key digests `seen` in its cursor: the
-    files whose run key is not in `seen` (new, late or replaced), the digests in `seen` whose
-    file is still there, and the unusable names, as `scan_folder` reports them.
+def find_changes(entries: Iterable[Entry], seen: set[bytes]) -> tuple[list[LandedFile], set[bytes]]:
+    """One sensor tick's view of a listing against the run-key digests `seen` in its cursor: the
+    files whose run key is not in `seen` (new, late or replaced), and the digests in `seen` whose
+    file is still there. Shared by the folder sensor and the bucket sensor.
 
     Each file is digested once, and only changed files become `LandedFile`s: at 100,000
     unchanged files that is most of a tick's cost beyond listing the folder.
     """
-    unusable: list[str] = []
     changed: list[LandedFile] = []
     still_present: set[bytes] = set()
-    for name, mtime_ns, size in _usable_entries(folder, unusable):
-        digest = run_key_digest(run_key(name, mtime_ns, size))
+    for entry in entries:
+        digest = run_key_digest(run_key(*entry))
         if digest in seen:
             still_present.add(digest)
         else:
-            changed.append(LandedFile(name, mtime_ns, size))
+            changed.append(LandedFile(*entry))
+    return changed, still_present
+
+
+def scan_changes(folder: Path, seen: set[bytes]) -> tuple[list[LandedFile], set[bytes], list[str]]:
+    """`find_changes` over `folder`, and the unusable names, as `scan_folder` reports them."""
+    unusable: list[str] = []
+    changed, still_present = find_changes(_usable_entries(folder, unusable), seen)
     return changed, still_present, unusable
 
 

@@ -11,15 +11,27 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
+# The shipped Dagster instance settings (the duckdb pool's limit): see the file's comments.
+INSTANCE_CONFIG = REPO_DIR / "dagster.yaml"
 
 DATA_DIR_ENV = "DAGSTER_ETL_DATA_DIR"
 SENSOR_INTERVAL_ENV = "DAGSTER_ETL_SENSOR_INTERVAL"
 MAX_RUNS_PER_TICK_ENV = "DAGSTER_ETL_MAX_RUNS_PER_TICK"
+LOCK_TIMEOUT_ENV = "DAGSTER_ETL_LOCK_TIMEOUT"
+# The S3 landing zone: a bucket, a prefix in it (the "folder"), and an endpoint URL for a server
+# other than AWS (a local moto server, MinIO). Credentials come from boto3's usual chain
+# (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or ~/.aws). No bucket: the S3 sensor skips.
+S3_BUCKET_ENV = "DAGSTER_ETL_S3_BUCKET"
+S3_PREFIX_ENV = "DAGSTER_ETL_S3_PREFIX"
+S3_ENDPOINT_URL_ENV = "DAGSTER_ETL_S3_ENDPOINT_URL"
 
 DEFAULT_SENSOR_INTERVAL_SECONDS = 30
 # Dagster validates every requested key against the registered partitions on each tick,
 # so a cap keeps the first tick over a full folder short; the backlog drains over ticks.
 DEFAULT_MAX_RUNS_PER_TICK = 100
+# How long a load waits for DuckDB's file lock before it fails the attempt (the asset's retry
+# policy then tries again): readers hold the lock for one query, writers for one transaction.
+DEFAULT_LOCK_TIMEOUT_SECONDS = 10
 
 
 def data_root() -> Path:
@@ -59,3 +71,28 @@ def sensor_interval_seconds() -> int:
 def max_runs_per_tick() -> int:
     """The per-tick cap on run requests: read on every tick, so it can be changed live."""
     return _positive_int(MAX_RUNS_PER_TICK_ENV, DEFAULT_MAX_RUNS_PER_TICK)
+
+
+def lock_timeout_seconds() -> int:
+    """How long a load waits for DuckDB's file lock per attempt: read when the resources are built."""
+    return _positive_int(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT_SECONDS)
+
+
+def _text(env_name: str) -> str:
+    return os.environ.get(env_name, "").strip()
+
+
+def s3_bucket() -> str:
+    """The landing bucket's name, or "" when none is configured."""
+    return _text(S3_BUCKET_ENV)
+
+
+def s3_prefix() -> str:
+    """The prefix the landing objects sit directly under: "" (the bucket's top) or ending in "/"."""
+    prefix = _text(S3_PREFIX_ENV).lstrip("/")
+    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
+
+def s3_endpoint_url() -> str | None:
+    """The S3 API's address, or None for AWS itself."""
+    return _text(S3_ENDPOINT_URL_ENV) or None

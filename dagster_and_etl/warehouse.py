@@ -14,11 +14,19 @@ import duckdb
 import pandas as pd
 
 from dagster_and_etl.csv_format import COLUMNS
+from dagster_and_etl.file_scan import FileVersion
 
 DAILY_TABLE = "raw_partition_data"
 DYNAMIC_TABLE = "raw_dynamic_partition_data"
-TABLES = (DAILY_TABLE, DYNAMIC_TABLE)
-TRACKING_COLUMNS = ("partition_key", "source_file")
+S3_TABLE = "raw_s3_partition_data"
+TABLES = (DAILY_TABLE, DYNAMIC_TABLE, S3_TABLE)
+# Each row says where it came from: its partition, its file, and the version of that file it was
+# read from (the file's run key `name@mtime_ns:size`, and when that version landed, which orders
+# versions for the newest-wins guard in `replace_partition`).
+TRACKING_COLUMNS = ("partition_key", "source_file", "source_version", "source_landed_ns")
+# The Dagster concurrency pool of every asset that writes this database: DuckDB takes one writer
+# process at a time, and the shipped dagster.yaml gives the pool one slot.
+WRITER_POOL = "duckdb"
 
 _COLUMN_TYPES = {
     "date": "DATE",
@@ -29,7 +37,23 @@ _COLUMN_TYPES = {
     "spread": "DOUBLE",
     "partition_key": "VARCHAR",
     "source_file": "VARCHAR",
+    "source_version": "VARCHAR",
+    "source_landed_ns": "BIGINT",
 }
+
+
+class OlderVersionError(Exception):
+    """A load would replace a partition's rows with an older version of its file than the one loaded."""
+
+    def __init__(self, incoming: FileVersion, loaded_version: str, loaded_landed_ns: int):
+        self.incoming = incoming
+        self.loaded_version = loaded_version
+        self.loaded_landed_ns = loaded_landed_ns
+        super().__init__(
+            f"{incoming.name}: not loaded: the version read ({incoming.run_key}) landed before the version "
+            f"already loaded ({loaded_version}); the partition keeps the newer rows. If the older file is "
+            "the one you want, `touch` it and the sensor requests it again."
+        )
 
 
 def _checked_table(table: str) -> str:
@@ -45,23 +69,40 @@ def create_table_sql(table: str) -> str:
 
 
 def replace_partition(
-    connection: duckdb.DuckDBPyConnection, table: str, partition_key: str, source_file: str, rows: pd.DataFrame
+    connection: duckdb.DuckDBPyConnection, table: str, partition_key: str, source: FileVersion, rows: pd.DataFrame
 ) -> int:
-    """Replace one partition's rows with `rows` in a single transaction; return the row count.
+    """Replace one partition's rows with `rows`, read from version `source` of its file, in a single
+    transaction; return the row count.
 
     Either the old rows stay untouched or the new ones are all there: a failure at any point
-    rolls back. Re-running the same file leaves the same rows, never duplicates.
+    rolls back. Re-running the same file leaves the same rows, never duplicates. A version that
+    landed before the one already loaded raises `OlderVersionError` and changes nothing: a run
+    that read a file and then waited for the lock cannot overwrite a newer version's rows.
     """
     table = _checked_table(table)
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute(create_table_sql(table))
+        # A table created before rows recorded their version gains the columns; its old rows
+        # have no version (NULL), and any version may replace them.
+        for column in ("source_version", "source_landed_ns"):
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {_COLUMN_TYPES[column]}")
+        # Checked inside the transaction that writes: DuckDB has one writer, so nothing can
+        # commit another version of this partition between this read and the COMMIT.
+        loaded = connection.execute(
+            f"SELECT source_version, source_landed_ns FROM {table} WHERE partition_key = ? "
+            "ORDER BY source_landed_ns DESC LIMIT 1",
+            [partition_key],
+        ).fetchone()
+        if loaded is not None and loaded[1] is not None and loaded[1] > source.landed_ns:
+            raise OlderVersionError(source, *loaded)
         connection.execute(f"DELETE FROM {table} WHERE partition_key = ?", [partition_key])
         connection.register("incoming_rows", rows)
         try:
             selected = ", ".join(f"CAST({c} AS {_COLUMN_TYPES[c]})" for c in COLUMNS)
             connection.execute(
-                f"INSERT INTO {table} SELECT {selected}, ?, ? FROM incoming_rows", [partition_key, source_file]
+                f"INSERT INTO {table} SELECT {selected}, ?, ?, ?, ? FROM incoming_rows",
+                [partition_key, source.name, source.run_key, source.landed_ns],
             )
         finally:
             connection.unregister("incoming_rows")
@@ -72,14 +113,19 @@ def replace_partition(
     return len(rows)
 
 
-def _connect_read_only(database: Path, timeout_seconds: float) -> duckdb.DuckDBPyConnection:
+def connect(
+    database: Path, read_only: bool, timeout_seconds: float, config: dict | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection to `database`, waiting up to `timeout_seconds` while another process holds the
+    file lock (DuckDB allows one writer process; a read-only connection also blocks writers).
+    Past the timeout, the lock error is raised: a transient error, for the caller to retry."""
     deadline = time.monotonic() + timeout_seconds
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(database), read_only=True)
+            return duckdb.connect(str(database), read_only=read_only, config=config or {})
         except duckdb.IOException as err:
-            # A writer in another process holds the lock: wait for its short transaction.
+            # Another process holds the lock: wait for its short transaction.
             if "lock" not in str(err).lower() or time.monotonic() + delay > deadline:
                 raise
             time.sleep(delay)
@@ -88,7 +134,7 @@ def _connect_read_only(database: Path, timeout_seconds: float) -> duckdb.DuckDBP
 
 def query(database: Path, sql: str, parameters: list | None = None, timeout_seconds: float = 10.0) -> pd.DataFrame:
     """Run one read-only query on a short-lived connection and return the result as a DataFrame."""
-    with _connect_read_only(Path(database), timeout_seconds) as connection:
+    with connect(Path(database), read_only=True, timeout_seconds=timeout_seconds) as connection:
         return connection.execute(sql, parameters or []).df()
 
 

@@ -1,9 +1,12 @@
 """Processes for the concurrency tests (tests/test_reliability_concurrency.py): each runs on its own.
 
     python tests/reliability_workers.py load ROOT KEY... [--rounds N] [--pause-before-commit FLAG]
+                                                        [--pause-after-read FLAG GO]
         Real runs of the dynamic job (`execute_in_process`) for each key, `--rounds` times over.
         With `--pause-before-commit`, the load stops inside its transaction, after its DELETE and
         INSERT and before COMMIT, creates FLAG and waits there to be killed.
+        With `--pause-after-read`, the load reads and validates its file, creates FLAG and waits
+        until GO exists before it opens the database: a run that waited its turn for the lock.
     python tests/reliability_workers.py read DATABASE STOP_FLAG
         Queries the dynamic table with `warehouse.query` in a loop until STOP_FLAG exists.
 
@@ -23,7 +26,7 @@ import duckdb
 POLL_SECONDS = 0.02  # a notebook or dashboard polling as fast as a person could want
 
 
-def load(root: Path, keys: list[str], rounds: int, pause_flag: Path | None) -> dict:
+def load(root: Path, keys: list[str], rounds: int, pause_flag: Path | None, pause_after_read: list[Path] | None) -> dict:
     import dagster as dg
 
     from dagster_and_etl.defs import assets
@@ -53,6 +56,20 @@ def load(root: Path, keys: list[str], rounds: int, pause_flag: Path | None) -> d
             return real_replace_partition(PauseBeforeCommit(connection), *args)
 
         assets.replace_partition = pausing_replace_partition
+
+    if pause_after_read is not None:
+        # The test hook: the real read of the real file, then a wait before the database is opened.
+        read_flag, go_flag = pause_after_read
+        real_read_landed_file = assets.read_landed_file
+
+        def read_then_wait(path):
+            read = real_read_landed_file(path)
+            read_flag.touch()
+            while not go_flag.exists():
+                time.sleep(0.05)
+            return read
+
+        assets.read_landed_file = read_then_wait
 
     failures = []
     with dg.instance_for_test() as instance:
@@ -98,12 +115,13 @@ def main(argv: list[str]) -> int:
     load_args.add_argument("keys", nargs="+")
     load_args.add_argument("--rounds", type=int, default=1)
     load_args.add_argument("--pause-before-commit", type=Path, default=None)
+    load_args.add_argument("--pause-after-read", type=Path, nargs=2, default=None)
     read_args = commands.add_parser("read")
     read_args.add_argument("database", type=Path)
     read_args.add_argument("stop_flag", type=Path)
     args = parser.parse_args(argv)
     if args.command == "load":
-        outcome = load(args.root, args.keys, args.rounds, args.pause_before_commit)
+        outcome = load(args.root, args.keys, args.rounds, args.pause_before_commit, args.pause_after_read)
     else:
         outcome = read(args.database, args.stop_flag)
     print(json.dumps(outcome))

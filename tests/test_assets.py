@@ -1,8 +1,12 @@
 """The two jobs executed in-process into a temporary DuckDB: idempotent loads and bad input."""
 
+import os
+
 import dagster as dg
 import pytest
 
+from dagster_and_etl.defs.assets import VALID_FILE_CHECK
+from dagster_and_etl.file_scan import run_key
 from dagster_and_etl.sample_data import PREPARED_FILES, day_csv, FIRST_DAY
 from dagster_and_etl.warehouse import DAILY_TABLE, DYNAMIC_TABLE
 
@@ -29,7 +33,19 @@ def test_daily_partition_loads_its_file(workspace):
     assert set(rows.source_file) == {"2018-01-22.csv"}
     assert {str(d.date()) for d in rows.date} == {"2018-01-22"}
     materialization = result.asset_materializations_for_node("raw_partition_data")[0]
-    assert materialization.metadata["rows"].value == 8
+    assert materialization.metadata["dagster/row_count"] == dg.MetadataValue.int(8)
+    # The version loaded, in the materialization and on every row: the file's run key.
+    stat = os.stat(workspace.source / "2018-01-22.csv")
+    version = run_key("2018-01-22.csv", stat.st_mtime_ns, stat.st_size)
+    assert materialization.metadata["source_version"].value == version
+    assert (materialization.metadata["source_mtime_ns"].value, materialization.metadata["source_size"].value) == (
+        stat.st_mtime_ns, stat.st_size,
+    )
+    assert set(rows.source_version) == {version}
+    assert set(rows.source_landed_ns) == {stat.st_ctime_ns}
+    [check] = result.get_asset_check_evaluations()
+    assert (check.check_name, check.passed) == (VALID_FILE_CHECK, True)
+    assert check.metadata["rows"].value == 8
 
 
 def test_rerunning_a_partition_replaces_its_rows_never_duplicates(workspace):
@@ -80,6 +96,17 @@ def test_bad_file_fails_the_run_naming_file_row_and_problem_and_keeps_previous_r
     assert failure.step_failure_data.user_failure_data.description.startswith(message)
     assert failure.step_failure_data.user_failure_data.metadata["file"].value.endswith("2018-02-02.csv")
     assert workspace.table(DAILY_TABLE).equals(before)
+    # The blocking check failed with the file, the row and the problem; nothing was materialized,
+    # and bad content is not retried.
+    [check] = result.get_asset_check_evaluations()
+    assert (check.check_name, check.passed, check.blocking) == (VALID_FILE_CHECK, False, True)
+    assert check.description.startswith(message)
+    assert check.metadata["file"].value.endswith("2018-02-02.csv")
+    assert message.split(": ", 1)[1].startswith(check.metadata["problem"].value[:20])
+    if ", row " in message:
+        assert check.metadata["row"].value == int(message.split(", row ")[1].split(" ")[0])
+    assert result.get_asset_materialization_events() == []
+    assert not any(e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY for e in result.all_events)
 
 
 def test_dynamic_partition_loads_the_file_named_by_its_key(workspace):

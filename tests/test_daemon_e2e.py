@@ -1,15 +1,18 @@
-"""End to end with the real daemon: `dagster dev` ticks the sensor, launches the run, rows land in DuckDB."""
+"""End to end with the real daemon: `dagster dev` ticks the sensor, launches the runs, rows land in
+DuckDB; runs requested together take the duckdb pool's one slot in turn (the shipped dagster.yaml)."""
 
 
 import pytest
 
 from dagster_and_etl import settings, warehouse
-from dagster_and_etl.sample_data import FIRST_DAY, day_csv
-from dagster_and_etl.teaching.daemon_view import wait_until
+from dagster_and_etl.sample_data import day_csv, source_days
+from dagster_and_etl.teaching.daemon_view import DaemonView, wait_until
 from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.processes import live_processes_in_group
 
 pytestmark = pytest.mark.daemon
+
+POOL_CONFIG = "{ instance { poolConfig { poolGranularity defaultPoolLimit } } }"
 
 
 def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_path):
@@ -17,18 +20,36 @@ def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_p
     settings.source_dir(data_root).mkdir(parents=True)
     database = settings.database_path(data_root)
     server = DagsterDevServer(data_root, tmp_path / "dagster_home", sensor_interval_seconds=1)
+    days = source_days()[:3]
     try:
         server.start()
         pgid = server.process.pid
+        # The instance runs with the shipped settings: the duckdb pool has one slot, per run.
+        assert server.graphql(POOL_CONFIG)["instance"]["poolConfig"] == {"poolGranularity": "run", "defaultPoolLimit": 1}
         server.start_sensor("dynamic_sensor")
-        (settings.source_dir(data_root) / "2018-01-22.csv").write_text(day_csv(FIRST_DAY))
+        for day in days:  # one tick requests all three: they queue together
+            (settings.source_dir(data_root) / f"{day.isoformat()}.csv").write_text(day_csv(day))
 
+        expected = {day.isoformat(): 8 for day in days}
         counts = wait_until(
-            lambda: database.exists() and warehouse.row_counts(database, warehouse.DYNAMIC_TABLE),
-            timeout_seconds=180,
-            waiting_for="the daemon's run to load 2018-01-22.csv",
+            lambda: database.exists() and warehouse.row_counts(database, warehouse.DYNAMIC_TABLE) == expected
+            and warehouse.row_counts(database, warehouse.DYNAMIC_TABLE),
+            timeout_seconds=300,
+            waiting_for="the daemon's runs to load the three files",
         )
-        assert counts == {"2018-01-22": 8}
+        assert counts == expected
+        daemon = DaemonView(server.dagster_home)
+        try:
+            wait_until(daemon.runs_are_finished, 60, "the runs to finish")
+            records = sorted(
+                daemon.instance.get_run_records(), key=lambda record: record.start_time
+            )
+        finally:
+            daemon.close()
+        assert len(records) == 3 and all(r.dagster_run.status.value == "SUCCESS" for r in records)
+        # One writer at a time: each run started only after the one before it had ended.
+        for earlier, later in zip(records, records[1:]):
+            assert earlier.end_time <= later.start_time, "two DuckDB-writing runs overlapped"
     finally:
         server.stop()
     assert live_processes_in_group(pgid) == [], "dagster dev left processes behind"

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -23,7 +24,7 @@ from dagster_and_etl import settings as etl_settings
 from dagster_and_etl import warehouse
 from dagster_and_etl.csv_format import read_source_file
 from dagster_and_etl.definitions import build_definitions
-from dagster_and_etl.file_scan import CSV_SUFFIX
+from dagster_and_etl.file_scan import CSV_SUFFIX, run_key
 from dagster_and_etl.sample_data import FIRST_DAY, arrival_time, day_csv, source_days, stamp, write_sample_data
 from dagster_and_etl.teaching.quiet import quiet
 from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
@@ -97,13 +98,19 @@ def test_a_reader_never_sees_a_lock_error_while_runs_write(tmp_path, workers):
     assert warehouse.row_counts(database, DYNAMIC_TABLE) == {key: 8 for key in keys}
 
 
-def test_a_run_killed_inside_its_transaction_leaves_the_previous_rows(tmp_path, workers):
+def land_first_day(tmp_path: Path) -> tuple[Path, str, Path]:
+    """A data root whose source/ holds the first day's file: (root, its key, its path)."""
     root = tmp_path / "root"
     source = etl_settings.source_dir(root)
     source.mkdir(parents=True)
     key = FIRST_DAY.isoformat()
     path = source / f"{key}{CSV_SUFFIX}"
     path.write_text(day_csv(FIRST_DAY), encoding="utf-8", newline="")
+    return root, key, path
+
+
+def test_a_run_killed_inside_its_transaction_leaves_the_previous_rows(tmp_path, workers):
+    root, key, path = land_first_day(tmp_path)
     assert workers.result(workers.start("load", str(root), key)) == {"runs": 1, "failures": []}
     database = etl_settings.database_path(root)
     before = read_table(database, DYNAMIC_TABLE)
@@ -132,6 +139,43 @@ def test_a_run_killed_inside_its_transaction_leaves_the_previous_rows(tmp_path, 
     expected = read_source_file(path, FIRST_DAY).sort_values(["date", "share_price", "amount"]).reset_index(drop=True)
     assert len(after) == 16
     pd.testing.assert_frame_equal(after[expected.columns.tolist()], expected, check_dtype=False)
+
+
+def wait_for_flag(flag: Path, process: subprocess.Popen, what: str, timeout_seconds: float = 120) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while not flag.exists():
+        assert process.poll() is None, f"the worker ended before {what}"
+        assert time.monotonic() < deadline, f"the worker never reached {what}"
+        time.sleep(0.1)
+
+
+def test_a_run_that_read_an_older_version_never_overwrites_a_newer_one(tmp_path, workers):
+    """The race: run 1 reads version 1 and waits its turn for the lock; version 2 lands and run 2
+    loads it; then run 1 reaches the database. Its commit must not bring version 1 back."""
+    root, key, path = land_first_day(tmp_path)
+    read_flag, go_flag = tmp_path / "version-1-read", tmp_path / "go"
+    first = workers.start("load", str(root), key, "--pause-after-read", str(read_flag), str(go_flag))
+    wait_for_flag(read_flag, first, "reading version 1")
+
+    # Version 2 lands (written in place, as an upload tool would) and its run commits first.
+    # Its mtime is even set back to an older time, as `cp -p` would: the guard orders versions
+    # by when they landed, not by the mtime a copy can carry.
+    path.write_text(day_csv(FIRST_DAY, "corrected"), encoding="utf-8", newline="")
+    stamp(path, arrival_time(FIRST_DAY) - timedelta(days=30))
+    version_2 = path.stat()
+    assert workers.result(workers.start("load", str(root), key)) == {"runs": 1, "failures": []}
+
+    go_flag.touch()
+    outcome = workers.result(first)
+    assert outcome["runs"] == 1
+    [failure] = outcome["failures"]
+    assert failure.startswith(f"{key}.csv: not loaded: the version read ({key}.csv@"), failure
+    assert "landed before the version already loaded" in failure
+
+    table = read_table(etl_settings.database_path(root), DYNAMIC_TABLE)
+    assert set(table["source_version"]) == {run_key(path.name, version_2.st_mtime_ns, version_2.st_size)}
+    expected = read_source_file(path, FIRST_DAY).sort_values(["date", "share_price", "amount"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(table[expected.columns.tolist()], expected, check_dtype=False)
 
 
 UNREADABLE_CURSORS = {

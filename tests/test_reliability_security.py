@@ -117,8 +117,8 @@ def test_make_lessons_binds_jupyterlab_to_loopback_and_keeps_the_token():
     assert not [a for a in arguments if "token" in a.lower() or "password" in a.lower()]
 
 
-def test_make_dagster_binds_dagster_dev_to_loopback():
-    arguments = make_target_arguments("dagster", "dagster dev")
+def test_make_dagster_binds_dg_dev_to_loopback():
+    arguments = make_target_arguments("dagster", "dg dev")
     assert arguments[arguments.index("-h") + 1] == HOST
 
 

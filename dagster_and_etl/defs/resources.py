@@ -1,11 +1,26 @@
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from dagster_and_etl import settings
+from dagster_and_etl import bucket_scan, settings, warehouse
 from dagster_and_etl.csv_format import SourceFileError
-from dagster_and_etl.file_scan import CSV_SUFFIX, LandedFile, partition_key_problem, scan_folder
+from dagster_and_etl.file_scan import (
+    CSV_SUFFIX, FileVersion, LandedFile, find_changes, partition_key_problem, scan_changes, scan_folder,
+)
+
+
+def checked_partition_key(partition_key: str) -> str:
+    """`partition_key`, if it can name a file in a landing folder or bucket prefix; else a
+    `SourceFileError` saying why (so it can never reach outside it)."""
+    problem = partition_key_problem(partition_key)
+    if problem:
+        raise SourceFileError(
+            f"{partition_key}{CSV_SUFFIX}",
+            f"partition key {partition_key!r} cannot name a file in the source folder: {problem}",
+        )
+    return partition_key
 
 
 class SourceFolder(dg.ConfigurableResource):
@@ -19,13 +34,7 @@ class SourceFolder(dg.ConfigurableResource):
 
     def file_for(self, partition_key: str) -> Path:
         """The file a partition key names: `<folder>/<key>.csv`, never anything outside the folder."""
-        problem = partition_key_problem(partition_key)
-        if problem:
-            raise SourceFileError(
-                f"{partition_key}{CSV_SUFFIX}",
-                f"partition key {partition_key!r} cannot name a file in the source folder: {problem}",
-            )
-        return self.folder / f"{partition_key}{CSV_SUFFIX}"
+        return self.folder / f"{checked_partition_key(partition_key)}{CSV_SUFFIX}"
 
     def landed_file(self, partition_key: str) -> Path:
         """The partition's file, which must be there: else a `SourceFileError` saying it has not landed."""
@@ -41,10 +50,89 @@ class SourceFolder(dg.ConfigurableResource):
     def scan(self) -> tuple[list[LandedFile], list[str]]:
         return scan_folder(self.folder)
 
+    def scan_changes(self, seen: set[bytes]) -> tuple[list[LandedFile], set[bytes], list[str]]:
+        return scan_changes(self.folder, seen)
+
+
+class LandingBucket(dg.ConfigurableResource):
+    """The S3 landing zone: the objects directly under `prefix` in `bucket`, through boto3
+    (credentials from its usual chain). An empty `bucket` means no landing zone is configured."""
+
+    bucket: str = ""
+    prefix: str = ""
+    endpoint_url: str | None = None
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.bucket)
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def client(self):
+        import boto3  # only when a bucket is used: boto3 adds a second to every import of the definitions
+
+        return boto3.client("s3", endpoint_url=self.endpoint_url)
+
+    def scan_changes(self, seen: set[bytes]) -> tuple[list[LandedFile], set[bytes], list[str]]:
+        """What the bucket sensor sees, in the folder sensor's terms (`file_scan.find_changes`)."""
+        unusable: list[str] = []
+        changed, still_present = find_changes(
+            bucket_scan.list_entries(self.client(), self.bucket, self.prefix, unusable), seen
+        )
+        return changed, still_present, unusable
+
+    def read(self, partition_key: str) -> tuple[bytes, FileVersion]:
+        """The object a partition key names (`<prefix><key>.csv`) and its version; a
+        `SourceFileError` when there is no such object."""
+        key = bucket_scan.object_key(self.prefix, checked_partition_key(partition_key))
+        client = self.client()
+        try:
+            return bucket_scan.read_object(client, self.bucket, key)
+        except client.exceptions.NoSuchKey:
+            raise SourceFileError(
+                key, f"object not found in {self.location}: it has not landed yet. Re-run this partition once it is there."
+            ) from None
+
+
+class WarehouseDatabase(DuckDBResource):
+    """`DuckDBResource` with a write connection that waits at most `lock_timeout_seconds` for the
+    file lock and is closed however the `with` block ends.
+
+    `DuckDBResource.get_connection` (dagster_duckdb/resource.py) retries its connection 10 times
+    with exponential backoff (about 100 s in all) and closes it only when the block succeeds.
+    Here a lock held longer than the timeout fails the attempt at once with DuckDB's
+    `IOException`, and the asset's retry policy tries again later; nothing stays open.
+    """
+
+    lock_timeout_seconds: float = settings.DEFAULT_LOCK_TIMEOUT_SECONDS
+
+    @contextmanager
+    def get_connection(self):
+        database = Path(self.database)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        connection = warehouse.connect(
+            database,
+            read_only=False,
+            timeout_seconds=self.lock_timeout_seconds,
+            config={"custom_user_agent": "dagster", **self.connection_config},
+        )
+        try:
+            yield connection
+        finally:
+            connection.close()
+
 
 def build_resources(data_root: Path) -> dict:
-    """The resources for one data root: its source folder and its DuckDB file."""
+    """The resources for one data root (its source folder and its DuckDB file) and the S3 landing
+    zone of the environment (`DAGSTER_ETL_S3_*`)."""
     return {
         "source": SourceFolder(path=str(settings.source_dir(data_root))),
-        "database": DuckDBResource(database=str(settings.database_path(data_root))),
+        "landing_bucket": LandingBucket(
+            bucket=settings.s3_bucket(), prefix=settings.s3_prefix(), endpoint_url=settings.s3_endpoint_url()
+        ),
+        "database": WarehouseDatabase(
+            database=str(settings.database_path(data_root)), lock_timeout_seconds=settings.lock_timeout_seconds()
+        ),
     }

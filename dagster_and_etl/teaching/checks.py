@@ -16,6 +16,8 @@ import pandas as pd
 
 from dagster_and_etl import warehouse
 
+LANDED_COLUMN = warehouse.TRACKING_COLUMNS[-1]  # source_landed_ns
+
 
 def assert_same(what: str, lesson: Any, reference: Any) -> Any:
     """`lesson == reference`, or an AssertionError naming `what` and showing both values."""
@@ -38,9 +40,12 @@ def assert_same_partition_keys(
 
 
 def assert_same_rows(lesson_database: Path | str, reference_database: Path | str, table: str) -> int:
-    """Both databases hold the same rows in `table` (same values, same order); return the count."""
-    lesson = warehouse.read_table(Path(lesson_database), table)
-    reference = warehouse.read_table(Path(reference_database), table)
+    """Both databases hold the same rows in `table` (same values, same order); return the count.
+
+    `source_landed_ns` is left out: it says when each database's own copy of a file landed (its
+    ctime), which differs between the two workspaces even for the same file and version."""
+    lesson = warehouse.read_table(Path(lesson_database), table).drop(columns=[LANDED_COLUMN])
+    reference = warehouse.read_table(Path(reference_database), table).drop(columns=[LANDED_COLUMN])
     try:
         pd.testing.assert_frame_equal(lesson, reference, check_dtype=not (lesson.empty or reference.empty))
     except AssertionError as err:

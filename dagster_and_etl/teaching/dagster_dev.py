@@ -1,4 +1,4 @@
-"""Run the reference project under the real `dagster dev` (webserver and daemon), and stop it.
+"""Run the reference project under the real `dagster dev` or `dg dev` (webserver and daemon), and stop it.
 
 The server runs in a process group of its own on 127.0.0.1, with its own DAGSTER_HOME and
 data root, and is stopped by process-group id: SIGTERM, then SIGKILL if it lingers. An
@@ -10,6 +10,7 @@ server and has no SIGTERM handler of its own gets one that stops its servers, th
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import signal
 import socket
@@ -19,6 +20,8 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+
+import yaml
 
 from dagster_and_etl import settings
 from dagster_and_etl.teaching.processes import stop_process_group
@@ -54,13 +57,28 @@ def _dagster_cli() -> list[str]:
     return [sys.executable, "-m", "dagster"]
 
 
+def _dg_cli() -> list[str]:
+    # dagster-dg-cli ships a `dg` script but no `__main__`: call its entry point in this interpreter.
+    return [sys.executable, "-c", "import sys; from dagster_dg_cli.cli import main; sys.exit(main())"]
+
+
+# How each CLI is told what to load. `dg dev` reads `[tool.dg]` in the repository's pyproject.toml,
+# which names the same module and gives the code location the same name (see pyproject.toml).
+DEV_COMMANDS = {
+    "dagster": lambda module: [*_dagster_cli(), "dev", "-m", module],
+    "dg": lambda module: [*_dg_cli(), "dev", "--target-path", str(settings.REPO_DIR)],
+}
+
+
 class DagsterDevServer:
-    """`dagster dev -m dagster_and_etl.definitions` (or another `module`) over one data root and one DAGSTER_HOME.
+    """`dagster dev -m dagster_and_etl.definitions` (or another `module`, or `dg dev` with
+    `cli="dg"`) over one data root and one DAGSTER_HOME.
 
     Use as a context manager, or call `start()` and `stop()`. `log_path` keeps the server's
-    output (it is chatty) out of notebooks and test logs. Runs queue `max_concurrent_runs` at a
-    time (default 1: DuckDB takes one writer process at a time); `DaemonView` reads what the
-    daemon did from `dagster_home`.
+    output (it is chatty) out of notebooks and test logs. The instance is configured from the
+    shipped `dagster.yaml` (the duckdb pool at one slot: runs wait in the queue for DuckDB's one
+    writer), with the queue checked every second; `DaemonView` reads what the daemon did from
+    `dagster_home`. `lock_timeout_seconds` sets `DAGSTER_ETL_LOCK_TIMEOUT` for the runs.
     """
 
     def __init__(
@@ -70,9 +88,15 @@ class DagsterDevServer:
         sensor_interval_seconds: int = 2,
         max_runs_per_tick: int | None = None,
         port: int | None = None,
-        max_concurrent_runs: int = 1,
+        cli: str = "dagster",
+        lock_timeout_seconds: int | None = None,
         module: str = DEFINITIONS_MODULE,
     ):
+        if cli not in DEV_COMMANDS:
+            raise ValueError(f"cli must be one of {', '.join(DEV_COMMANDS)}, got {cli!r}")
+        if cli == "dg" and module != DEFINITIONS_MODULE:
+            raise ValueError(f"dg dev loads the project's [tool.dg] module, {DEFINITIONS_MODULE}, not {module}")
+        self.cli = cli
         self.data_root = Path(data_root)
         self.dagster_home = Path(dagster_home)
         self.port = port or free_port()
@@ -87,19 +111,17 @@ class DagsterDevServer:
         }
         if max_runs_per_tick is not None:
             self.env[settings.MAX_RUNS_PER_TICK_ENV] = str(max_runs_per_tick)
-        self.max_concurrent_runs = max_concurrent_runs
+        if lock_timeout_seconds is not None:
+            self.env[settings.LOCK_TIMEOUT_ENV] = str(lock_timeout_seconds)
         self.module = module  # e.g. "dagster_and_etl.definitions_automation"
         self.process: subprocess.Popen | None = None
 
     def instance_yaml(self) -> str:
-        # DuckDB takes one writer process at a time: by default runs queue one after the other
-        # instead of retrying for the file lock, and the queue is checked every second.
-        return (
-            "telemetry:\n  enabled: false\n"
-            "run_queue:\n"
-            f"  max_concurrent_runs: {self.max_concurrent_runs}\n"
-            "  dequeue_interval_seconds: 1\n"
-        )
+        """The shipped dagster.yaml, with the run queue checked every second instead of every 5:
+        a lesson or a test waits for runs, a production instance need not hurry."""
+        config = yaml.safe_load(settings.INSTANCE_CONFIG.read_text())
+        config.setdefault("run_queue", {})["dequeue_interval_seconds"] = 1
+        return yaml.safe_dump(config, sort_keys=False)
 
     @property
     def url(self) -> str:
@@ -110,7 +132,7 @@ class DagsterDevServer:
         (self.dagster_home / "dagster.yaml").write_text(self.instance_yaml())
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [*_dagster_cli(), "dev", "-m", self.module, "-h", HOST, "-p", str(self.port)],
+                [*DEV_COMMANDS[self.cli](self.module), "-h", HOST, "-p", str(self.port)],
                 env=self.env,
                 cwd=self.dagster_home,
                 stdout=log,
@@ -132,7 +154,7 @@ class DagsterDevServer:
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"dagster dev exited with code {self.process.returncode}; see {self.log_path}")
+                raise RuntimeError(f"{self.cli} dev exited with code {self.process.returncode}; see {self.log_path}")
             try:
                 with urllib.request.urlopen(f"{self.url}/server_info", timeout=2) as response:
                     if response.status == 200:
@@ -140,7 +162,25 @@ class DagsterDevServer:
             except OSError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError(f"dagster dev did not answer on {self.url} within {timeout_seconds:.0f} s; see {self.log_path}")
+        raise TimeoutError(f"{self.cli} dev did not answer on {self.url} within {timeout_seconds:.0f} s; see {self.log_path}")
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        """The webserver's GraphQL API (what the UI calls): the answer's `data`; errors raise."""
+        request = urllib.request.Request(
+            f"{self.url}/graphql",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.load(response)
+        if answer.get("errors"):
+            raise RuntimeError(f"GraphQL errors: {answer['errors']}")
+        return answer["data"]
+
+    def code_location_names(self) -> list[str]:
+        """The code locations the webserver serves."""
+        data = self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")
+        return sorted(entry["name"] for entry in data["workspaceOrError"]["locationEntries"])
 
     def start_sensor(self, name: str = "dynamic_sensor") -> None:
         """Turn a sensor on, as the UI's toggle does: the daemon then ticks it by itself."""

@@ -16,13 +16,18 @@ import dagster as dg
 
 from dagster_and_etl.teaching.clock import FAILURE, SUCCESS
 
+ROW_COUNT = "dagster/row_count"
+_WRAPPER_ERRORS = {"DagsterExecutionStepExecutionError", "RetryRequestedFromPolicy"}
+
 
 def failure_message(events: Iterable[dg.DagsterEvent]) -> str:
     """Why a run failed, from its events (`result.all_events`, or the daemon's event log): the
     `Failure` description the step raised, else the step's own error.
 
     Dagster wraps an unexpected exception in `DagsterExecutionStepExecutionError` ("Error
-    occurred while executing op ..."); the message is the wrapped one, e.g. "RuntimeError: ...".
+    occurred while executing op ..."), and, once a retry policy's retries are spent, in
+    `RetryRequestedFromPolicy` ("Exceeded max_retries of 3"); the message is the wrapped one,
+    e.g. "RuntimeError: ..." or DuckDB's "IOException: ... Could not set lock on file ...".
     """
     for event in events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.user_failure_data:
@@ -31,7 +36,7 @@ def failure_message(events: Iterable[dg.DagsterEvent]) -> str:
                 return description
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
-            if error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+            while error.cls_name in _WRAPPER_ERRORS and error.cause is not None:
                 error = error.cause
             return error.message.strip()
     return "the run failed"
@@ -43,9 +48,10 @@ def relative_to_root(text: str, root: Path | str | None) -> str:
 
 
 def materialized_rows(result: dg.ExecuteInProcessResult) -> int | None:
-    """The `rows` metadata of the run's materialization, or None when nothing was materialized."""
+    """The row count of the run's materialization (Dagster's standard `dagster/row_count`), or None
+    when nothing was materialized."""
     for event in result.get_asset_materialization_events():
-        rows = event.materialization.metadata.get("rows")
+        rows = event.materialization.metadata.get(ROW_COUNT)
         if rows is not None:
             return int(rows.value)
     return None

@@ -1,0 +1,60 @@
+"""What the bucket sensor sees: the landed CSV objects directly under a prefix of an S3 bucket.
+
+The same rules as `file_scan` for a folder: an object's name (its key without the prefix) must
+be a finished CSV whose stem can be a partition key; objects in "subfolders" (keys with a `/`
+after the prefix) are not landed files. An object is listed only once its upload is complete
+(a single PUT, or the CompleteMultipartUpload of a multipart upload), so a half-uploaded object
+is never seen. Its run key adds the ETag to `name@mtime_ns:size`: S3's LastModified has whole
+seconds, so a replacement of the same size within the same second differs only by its content.
+
+LastModified is not when an object became listable: for a multipart upload it is when the upload
+was *initiated* (see docs/reliability.md). Nothing here orders objects by time to decide what is
+new: the cursor holds run-key digests, as for a folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+from dagster_and_etl.file_scan import CSV_SUFFIX, Entry, FileVersion, usable_name
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+PAGE_SIZE = 1000  # S3's own maximum per list_objects_v2 page
+
+
+def timestamp_ns(moment: datetime) -> int:
+    """A timezone-aware datetime as integer nanoseconds since the epoch, without float rounding."""
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def object_key(prefix: str, partition_key: str) -> str:
+    return f"{prefix}{partition_key}{CSV_SUFFIX}"
+
+
+def list_entries(client, bucket: str, prefix: str, unusable: list[str], page_size: int = PAGE_SIZE) -> Iterator[Entry]:
+    """(name, mtime_ns, size, etag) of each landed CSV object directly under `prefix`, one
+    `list_objects_v2` page at a time (S3 returns at most 1,000 keys a page); the names that
+    cannot be a partition key are appended to `unusable`."""
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": page_size}
+    )
+    for page in pages:
+        for item in page.get("Contents", []):
+            name = item["Key"][len(prefix):]
+            if usable_name(name, unusable):
+                yield name, timestamp_ns(item["LastModified"]), item["Size"], item["ETag"].strip('"')
+
+
+def read_object(client, bucket: str, key: str) -> tuple[bytes, FileVersion]:
+    """An object's bytes and the version they are (from the same GetObject response).
+
+    `landed_ns`, which orders versions for the warehouse's newest-wins guard, is LastModified:
+    S3 has no time at which an object became current (see docs/reliability.md)."""
+    response = client.get_object(Bucket=bucket, Key=key)
+    with response["Body"] as body:
+        raw = body.read()
+    modified = timestamp_ns(response["LastModified"])
+    name = key.rsplit("/", 1)[-1]
+    version = FileVersion(name, modified, response["ContentLength"], response["ETag"].strip('"'), landed_ns=modified)
+    return raw, version
