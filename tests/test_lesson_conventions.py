@@ -18,7 +18,7 @@ MAX_IMPORT_CELL_LINES = 12
 # What a learner must see written out, in a code cell of the lesson itself (not in a helper).
 DAGSTER_IN_THE_CELLS = {
     "01": ["dg.DailyPartitionsDefinition(", "dg.DynamicPartitionsDefinition(", "@dg.asset(", "dg.materialize(",
-           ".add_dynamic_partitions("],
+           ".add_dynamic_partitions(", "dg.AssetCheckSpec(", "dg.AssetCheckResult(", ".get_asset_check_evaluations("],
     "02": ["dg.build_schedule_from_partitioned_job(", "dg.build_schedule_context(", ".evaluate_tick(",
            "dg.build_run_status_sensor_context(", "dg.RetryRequested(", "dg.RunsFilter("],
     "03": ["minimum_interval_seconds=", "dg.build_sensor_context(", ".evaluate_tick(", ".add_dynamic_partitions(",
