@@ -37,8 +37,10 @@ test: $(STAMP)
 
 # The reference project under the real webserver and daemon (`dg dev` reads [tool.dg] in
 # pyproject.toml), its instance kept in data/dagster_home and configured by the shipped
-# dagster.yaml (the duckdb pool at one slot), copied there on every start.
+# dagster.yaml (the duckdb pool at one slot), copied there on every start; the pool is recorded
+# in the instance before the first run is queued (dagster_and_etl/writer_pool.py says why).
 dagster: $(STAMP)
 	mkdir -p data/dagster_home
 	cp dagster.yaml data/dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/python -m dagster_and_etl.writer_pool
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dg dev -h 127.0.0.1

@@ -21,9 +21,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import dagster as dg
 import yaml
 
 from dagster_and_etl import settings
+from dagster_and_etl.writer_pool import record_writer_pool
 from dagster_and_etl.teaching.processes import stop_process_group
 
 DEFINITIONS_MODULE = "dagster_and_etl.definitions"
@@ -130,6 +132,8 @@ class DagsterDevServer:
     def start(self, timeout_seconds: float = 120.0) -> "DagsterDevServer":
         self.dagster_home.mkdir(parents=True, exist_ok=True)
         (self.dagster_home / "dagster.yaml").write_text(self.instance_yaml())
+        with dg.DagsterInstance.from_config(str(self.dagster_home)) as instance:
+            record_writer_pool(instance)  # before any run is queued: see writer_pool
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [*DEV_COMMANDS[self.cli](self.module), "-h", HOST, "-p", str(self.port)],

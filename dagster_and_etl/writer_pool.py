@@ -1,0 +1,29 @@
+"""Record the duckdb pool's limit in a Dagster instance before its first run is queued.
+
+Dagster's run queue reads the pools it knows from the instance's storage once per pass, and only
+then gives a pool it has not seen its default limit (`queued_run_coordinator_daemon.py`:
+`get_concurrency_keys()`, then `GlobalOpConcurrencyLimitsCounter._initialize_pool_limits`). In a
+new instance's first pass, then, the duckdb pool limits nothing: runs queued together start
+together and wait on DuckDB's lock instead of in the queue. Recording the pool first closes that
+window; its limit stays the shipped dagster.yaml's `default_limit`.
+
+    DAGSTER_HOME=... python -m dagster_and_etl.writer_pool
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_and_etl.warehouse import WRITER_POOL
+
+
+def record_writer_pool(instance: dg.DagsterInstance) -> int:
+    """Give the instance's duckdb pool its default limit now; returns the pool's slot count."""
+    instance.event_log_storage.initialize_concurrency_limit_to_default(WRITER_POOL)
+    return instance.event_log_storage.get_concurrency_info(WRITER_POOL).slot_count
+
+
+if __name__ == "__main__":
+    with dg.DagsterInstance.get() as instance:
+        slots = record_writer_pool(instance)
+    print(f"The {WRITER_POOL} pool has {slots} slot(s) in {instance.root_directory}.")
