@@ -29,9 +29,13 @@ lessons: $(STAMP)
 
 # Everything once (tests/ and every notebook under strict nbval), then the notebooks a second
 # time: a notebook must give the same outputs twice in a row. Last, the tree must be clean.
+# pytest-xdist: more workers than cores, because most of the suite waits (for a daemon's tick, a
+# browser, a kernel); each test file stays on one worker, slowest first (tests/conftest.py).
+TEST_WORKERS ?= 3
+XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 test: $(STAMP)
-	$(BIN)/python -m pytest
-	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(BIN)/python -m pytest notebooks; fi
+	$(BIN)/python -m pytest $(XDIST)
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(BIN)/python -m pytest $(XDIST) notebooks; fi
 	@if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$$(git status --porcelain)" ]; then \
 		echo "The test run left the git tree changed:"; git status --porcelain; exit 1; fi
 

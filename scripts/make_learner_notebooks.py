@@ -54,6 +54,29 @@ def tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
+# What an unsolved exercise's self-check may fail with: the learner sees why it failed.
+BLANK_CHECK_ERRORS = ("AssertionError", "NameError", "NotImplementedError")
+
+
+def blank_run_problems(executed: nbformat.NotebookNode) -> list[str]:
+    """What is wrong in a Run All of a learner copy that went past errors: an exercise stub that
+    fails other than with its NotImplementedError, a self-check that passes on the blank exercise,
+    or one that fails with an error that does not tell the learner why. Empty when all is well."""
+    problems = []
+    for index, cell in enumerate(executed.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        errors = [f"{out.ename}: {out.evalue}" for out in cell.get("outputs", []) if out.output_type == "error"]
+        if EXERCISE_TAG in tags(cell) and any("NotImplementedError" not in e for e in errors):
+            problems.append(f"cell {index}: the blank exercise failed with {errors}")
+        if SELF_CHECK_TAG in tags(cell):
+            if not errors:
+                problems.append(f"cell {index}: this self-check passed on the blank exercise:\n{cell.source}")
+            elif not all(e.split(":")[0] in BLANK_CHECK_ERRORS for e in errors):
+                problems.append(f"cell {index}: the self-check failed with {errors}")
+    return problems
+
+
 def blank_solutions(source: str, where: str) -> str:
     """`source` with each solution block replaced by its hints and the placeholder, indented
     like its BEGIN line."""

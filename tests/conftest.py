@@ -23,3 +23,29 @@ def empty_workspace():
 def _quiet_dagster():
     # Dagster logs every run event at DEBUG; keep failing tests' output readable.
     logging.getLogger("dagster").setLevel(logging.WARNING)
+
+
+# Under pytest-xdist (`make test` runs `-n`): each test file stays on one worker, so a module's
+# expensive fixture (a `dagster dev`, a JupyterLab) starts once and a notebook's cells run in order
+# in one kernel; the browser test's notebooks, each a long Run All, spread over the workers. The
+# slowest files are handed out first, so that no long one starts last. (`--dist loadgroup`.)
+SLOW_FIRST = ("test_browser_lessons.py", "test_daemon_retries.py", "test_reliability_histories.py",
+              "test_demo.py", "test_reliability_daemon.py", "test_daemon_e2e.py", "test_automation_daemon.py")
+
+
+def _cost_rank(item) -> int:
+    name = item.path.name
+    return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("dist", "no") != "loadgroup":
+        return
+    for item in items:
+        if item.path.name == "test_browser_lessons.py":
+            group = item.nodeid
+        else:
+            group = str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=_cost_rank)  # stable: a file's tests, and a notebook's cells, keep their order

@@ -1,10 +1,16 @@
-"""Every lesson notebook and its learner copy in a real browser: JupyterLab on 127.0.0.1, Debian's
-Chromium driven by Playwright.
+"""Every lesson's learner copy in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium driven
+by Playwright.
+
+The learner copies are what a learner opens and runs: every cell of the lesson but the exercise
+solutions. The lessons themselves run twice under strict nbval (their outputs compared), so the
+browser adds what only a browser shows, on the copies; each runs once here, and that one Run All
+also checks the exercises (below).
 
 For each notebook (a copy, so the committed file is never saved over): open it, Run All, wait for
 the kernel to go idle, check that Run All reached the last cell and that no cell has an error
-except those tagged `raises-exception` (a learner copy's unsolved exercises and self-checks carry
-it), that every widget rendered, and, where there are widgets, drive one (move a slider or click
+except those tagged `raises-exception` (the unsolved exercises and their self-checks carry it),
+that every self-check fails on its blank exercise with an error that says why, that every widget
+rendered, and, where there are widgets, drive one (move a slider or click
 a button) and check that the view changed; no image (a plot, in a cell or a widget) may be broken.
 Then the kernel is shut down, and every process it started (a lesson's `dagster dev`, say) must
 be gone. A screenshot of each lands in `test-artifacts/`.
@@ -29,13 +35,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from repo_scripts import make_learner_notebooks as learner
 
 from dagster_and_etl.teaching.dagster_dev import free_port
 from dagster_and_etl.teaching.processes import stop_process_group
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-LESSONS = sorted((REPO_DIR / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-LEARNER_COPIES = sorted((REPO_DIR / "learner").glob("[0-9][0-9]_*.ipynb"))
+LEARNER_COPIES = [learner.LEARNER_DIR / lesson.name for lesson in learner.lesson_notebooks()]
 # The folders the notebooks' links reach (`../docs/glossary.md`, `../docs/images/...`).
 LINKED_FOLDERS = ("docs",)
 KERNEL_EXIT_TIMEOUT_SECONDS = 60
@@ -376,7 +382,7 @@ def widget_outputs(notebook) -> int:
 
 
 @pytest.mark.parametrize(
-    "notebook_path", [*LESSONS, *LEARNER_COPIES, FIXTURE], ids=lambda path: f"{path.parent.name}/{path.name}"
+    "notebook_path", [*LEARNER_COPIES, FIXTURE], ids=lambda path: f"{path.parent.name}/{path.name}"
 )
 def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: Path):
     # A copy without outputs, in a folder named like the original's: the committed file is never
@@ -405,6 +411,8 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
         executed = saved_notebook(page, copy, cells_ran)
         assert errors_outside_raises_exception(executed) == []
         assert cells_ran == len(code_cells), "Run All stopped before the last cell"
+        if folder == learner.LEARNER_DIR.name:  # every unsolved exercise's self-check says so
+            assert learner.blank_run_problems(executed) == []
 
         expected_widgets = widget_outputs(executed)
         if expected_widgets:
