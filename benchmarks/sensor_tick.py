@@ -50,9 +50,9 @@ from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.defs.resources import SourceFolder
 from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.sample_data import stamp
-from dagster_and_etl.teaching.run_loop import evaluate_sensor
+from dagster_and_etl.teaching.simulation.run_loop import evaluate_sensor
 
-REFERENCE_SENSOR_NAME = "dynamic_sensor"
+REFERENCE_SENSOR_NAME = dynamic_sensor.name
 TICK_RATIO_TARGET = 2.0
 CURSOR_BYTES_PER_FILE_TARGET = 10.0
 LATE_FILE_NAME = "late-arrival.csv"

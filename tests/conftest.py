@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from dagster_and_etl.teaching.workspace import LessonWorkspace
+from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dagster_and_etl.teaching.dagster_dev import free_port
-from dagster_and_etl.teaching.processes import stop_process_group
+from dagster_and_etl.teaching.live.dagster_dev import free_port
+from dagster_and_etl.teaching.live.processes import stop_process_group
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 LESSONS = sorted((REPO_DIR / "notebooks").glob("[0-9][0-9]_*.ipynb"))

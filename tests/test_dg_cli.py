@@ -13,9 +13,10 @@ import subprocess
 import pytest
 
 from dagster_and_etl.settings import REPO_DIR
-from dagster_and_etl.teaching.daemon_view import CODE_LOCATION
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer, _dg_cli
-from dagster_and_etl.teaching.processes import live_processes_in_group
+from dagster_and_etl.teaching.live.daemon_view import CODE_LOCATION
+from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer, _dg_cli
+from dagster_and_etl.teaching.live.processes import live_processes_in_group
+from dagster_and_etl import settings
 
 
 def run_dg(*args: str) -> subprocess.CompletedProcess:
@@ -49,7 +50,7 @@ def test_dg_list_defs_lists_the_assets_their_checks_the_jobs_the_schedule_and_th
 @pytest.mark.daemon
 @pytest.mark.parametrize("cli", ["dg", "dagster"])
 def test_dg_dev_and_dagster_dev_serve_the_same_code_location(tmp_path, cli):
-    server = DagsterDevServer(tmp_path / "data", tmp_path / "dagster_home", cli=cli)
+    server = DagsterDevServer(tmp_path / "data", settings.dagster_home(tmp_path), cli=cli)
     try:
         server.start()
         pgid = server.process.pid

@@ -28,8 +28,8 @@ from dagster_and_etl.csv_format import COLUMNS, HEADER_LINE, parse_iso_date, rea
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import BAD_DAY, FIRST_DAY, PREPARED_FILES, arrival_time, day_csv, stamp
-from dagster_and_etl.teaching.quiet import quiet
-from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
+from dagster_and_etl.teaching.kernel.quiet import quiet
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
@@ -311,14 +311,14 @@ def test_bad_input_outcome(tmp_path, instance, loaded_before, number, case):
     table_after = read_table(database, DYNAMIC_TABLE)
 
     if case.outcome.kind == "not requested":
-        assert report.requested == [] and not report.failed
+        assert report.run_requests == [] and not report.failed
         pd.testing.assert_frame_equal(table_after, table_before)
         if "logs" in case.outcome.detail:
             logged = case.outcome.detail.split("`")[1]
             assert logged in sensor_log.messages("WARNING")
         return
 
-    assert [r.partition_key for r in report.requested] == [case.partition_key]
+    assert [r.partition_key for r in report.run_requests] == [case.partition_key]
     if case.outcome.kind == "rejected":
         assert report.failed == {case.partition_key: case.outcome.detail}
         pd.testing.assert_frame_equal(table_after, table_before)

@@ -26,8 +26,8 @@ from dagster_and_etl.csv_format import read_source_file
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.file_scan import CSV_SUFFIX, run_key
 from dagster_and_etl.sample_data import FIRST_DAY, arrival_time, day_csv, source_days, stamp, write_sample_data
-from dagster_and_etl.teaching.quiet import quiet
-from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
+from dagster_and_etl.teaching.kernel.quiet import quiet
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
 WORKERS = Path(__file__).resolve().parent / "reliability_workers.py"
@@ -213,9 +213,9 @@ def test_the_sensor_survives_unreadable_cursors_without_losing_files(tmp_path):
             warnings = sensor_log.messages("WARNING")
             assert any(m.startswith("Discarding a cursor this sensor cannot read") for m in warnings), label
             # Every file is requested again; the runs already made are skipped by their run key.
-            assert sorted(r.partition_key for r in report.requested) == sorted(present), label
+            assert sorted(r.partition_key for r in report.run_requests) == sorted(present), label
             assert report.succeeded == [new_key] and not report.failed, label
             assert len(report.skipped_run_keys) == len(present) - 1, label
-            assert loop.tick().requested == [], f"{label}: the next cursor is readable and complete"
+            assert loop.tick().run_requests == [], f"{label}: the next cursor is readable and complete"
 
     assert warehouse.row_counts(etl_settings.database_path(root), DYNAMIC_TABLE) == {key: 8 for key in present}

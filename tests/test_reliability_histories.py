@@ -47,7 +47,7 @@ from dagster_and_etl.defs.assets import load_partition_file
 from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
-from dagster_and_etl.teaching.run_loop import RUN_KEY_TAG, DaemonLikeLoop
+from dagster_and_etl.teaching.simulation.run_loop import RUN_KEY_TAG, DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
 # A small pool of names, so that histories revisit the same files. A key need not be a date.
@@ -492,7 +492,7 @@ def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back_ch
     assert loop.tick().succeeded == [key]
 
     folder.apply(Delete(key))
-    assert loop.tick().requested == []
+    assert loop.tick().run_requests == []
     assert rows_of(key) == version_rows(key, 0), "deleting a file deletes no rows"
 
     folder.apply(Land(key, 1))  # it comes back (here with other values)
@@ -510,7 +510,7 @@ def test_a_file_moved_away_and_back_unchanged_is_skipped_by_its_run_key(one_file
 
     parked = path.with_name(path.name + ".away")
     path.rename(parked)
-    assert loop.tick().requested == []
+    assert loop.tick().run_requests == []
     parked.rename(path)
     report = loop.tick()
     assert report.succeeded == [] and len(report.skipped_run_keys) == 1

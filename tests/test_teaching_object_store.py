@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from dagster_and_etl.teaching.object_store import LocalObjectStore, landed_files
+from dagster_and_etl.teaching.live.object_store import LocalObjectStore, landed_files
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_stop_closes_the_port_and_is_safe_twice():
 def test_the_server_does_not_outlive_its_process(ending):
     # A notebook that never reaches its last cell: the kernel exits (or dies), the server goes with it.
     script = (
-        "from dagster_and_etl.teaching.object_store import LocalObjectStore\n"
+        "from dagster_and_etl.teaching.live.object_store import LocalObjectStore\n"
         "store = LocalObjectStore().start()\n"
         "print(store.port, flush=True)\n" + ending
     )

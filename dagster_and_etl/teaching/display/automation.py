@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import dagster as dg
-from dagster._core.definitions.partitions.context import partition_loading_context
 
-from dagster_and_etl.teaching.display import format_time
+from dagster_and_etl.dagster_private import partition_loading_context
+from dagster_and_etl.teaching.display.tables import format_time
 
 SHOWN_KEYS = 3  # a subset with more partitions is shown as a count
 

@@ -19,9 +19,10 @@ import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from dagster_and_etl import settings
 from dagster_and_etl.file_scan import LandedFile, is_landed_csv_name
 
-HOST = "127.0.0.1"
+HOST = settings.LOOPBACK_HOST
 # moto accepts any credentials; fixed ones keep boto3 away from the machine's own AWS settings.
 CREDENTIALS = {"aws_access_key_id": "lesson", "aws_secret_access_key": "lesson", "region_name": "us-east-1"}
 

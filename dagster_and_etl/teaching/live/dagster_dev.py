@@ -25,11 +25,11 @@ import dagster as dg
 import yaml
 
 from dagster_and_etl import settings
+from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.teaching.live.processes import stop_process_group
 from dagster_and_etl.writer_pool import record_writer_pool
-from dagster_and_etl.teaching.processes import stop_process_group
 
-DEFINITIONS_MODULE = "dagster_and_etl.definitions"
-HOST = "127.0.0.1"
+HOST = settings.LOOPBACK_HOST
 
 
 def free_port() -> int:
@@ -92,12 +92,12 @@ class DagsterDevServer:
         port: int | None = None,
         cli: str = "dagster",
         lock_timeout_seconds: int | None = None,
-        module: str = DEFINITIONS_MODULE,
+        module: str = settings.DEFINITIONS_MODULE,
     ):
         if cli not in DEV_COMMANDS:
             raise ValueError(f"cli must be one of {', '.join(DEV_COMMANDS)}, got {cli!r}")
-        if cli == "dg" and module != DEFINITIONS_MODULE:
-            raise ValueError(f"dg dev loads the project's [tool.dg] module, {DEFINITIONS_MODULE}, not {module}")
+        if cli == "dg" and module != settings.DEFINITIONS_MODULE:
+            raise ValueError(f"dg dev loads the project's [tool.dg] module, {settings.DEFINITIONS_MODULE}, not {module}")
         self.cli = cli
         self.data_root = Path(data_root)
         self.dagster_home = Path(dagster_home)
@@ -186,7 +186,7 @@ class DagsterDevServer:
         data = self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")
         return sorted(entry["name"] for entry in data["workspaceOrError"]["locationEntries"])
 
-    def start_sensor(self, name: str = "dynamic_sensor") -> None:
+    def start_sensor(self, name: str = dynamic_sensor.name) -> None:
         """Turn a sensor on, as the UI's toggle does: the daemon then ticks it by itself."""
         subprocess.run(
             [*_dagster_cli(), "sensor", "start", name, "-m", self.module],

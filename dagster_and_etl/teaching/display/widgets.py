@@ -22,7 +22,7 @@ from typing import Any, Callable
 import ipywidgets as widgets
 from IPython.core.interactiveshell import InteractiveShell
 
-from dagster_and_etl.teaching.clock import clock_time
+from dagster_and_etl.teaching.simulation.clock import clock_time
 
 
 def time_options(day: date, start: str = "00:00", end: str = "12:00", step_minutes: int = 15) -> list[tuple[str, datetime]]:
