@@ -16,11 +16,12 @@ from dagster_and_etl.file_scan import CURSOR_FORMAT, CSV_SUFFIX
 from dagster_and_etl.sample_data import arrival_time, day_csv, source_days, stamp
 from dagster_and_etl.teaching.live.dagster_dev import DEFINITIONS_MODULE, HOST, DagsterDevServer, _dagster_cli
 from dagster_and_etl.teaching.simulation.run_loop import RUN_KEY_TAG
-from test_reliability_security import LOOPBACK, listening_addresses
+from listening import LOOPBACK, listening_addresses
+from dagster_and_etl.defs.sensors import dynamic_sensor
 
 pytestmark = pytest.mark.daemon
 
-SENSOR = "dynamic_sensor"
+SENSOR = dynamic_sensor.name
 COURSE_CURSOR = '{"2018-01-22.csv": 1516600000.0}'  # the course sensor's {filename: mtime} format
 DAYS = source_days()[:3]
 

@@ -11,7 +11,7 @@ import pytest
 
 from dagster_and_etl import settings
 from dagster_and_etl.instructor.reset import reset
-from dagster_and_etl.sample_data import PREPARED_FILES, arrival_time, source_days
+from dagster_and_etl.sample_data import PREPARED_FILES, arrival_time, source_days, write_sample_data
 
 REPO_DATA = settings.REPO_DIR / "data"
 
@@ -87,8 +87,6 @@ def test_reset_refuses_a_folder_that_is_not_a_data_root(tmp_path: Path):
 
 def test_the_committed_data_is_what_the_generator_writes(tmp_path: Path):
     """Reset regenerates the files: that is only right if the generator writes the committed bytes."""
-    from dagster_and_etl.sample_data import write_sample_data
-
     write_sample_data(tmp_path)
     for folder in ("source", "extras"):
         assert files_under(tmp_path / folder) == files_under(REPO_DATA / folder)

@@ -8,8 +8,10 @@ import pytest
 from dagster_and_etl.teaching.live.object_store import LocalObjectStore, landed_files
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def store():
+    # One store per test: a test that uploads, or starts a store of its own (which resets moto's
+    # in-process state), must not change what the next test lists.
     with LocalObjectStore(bucket="test-landing") as running:
         for day in range(20, 30):
             running.put(f"daily/2018-01-{day}.csv", "date\n")

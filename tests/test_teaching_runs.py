@@ -7,10 +7,10 @@ import warnings
 import dagster as dg
 import pytest
 
-from dagster_and_etl.teaching.simulation import runs
 from dagster_and_etl.teaching.kernel.quiet import QUIET_RUN_CONFIG, hide_event_loop_cleanup_warning
-from dagster_and_etl.teaching.simulation.runs import failure_message, relative_to_root, run_summary
 from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
+from dagster_and_etl.teaching.simulation.runs import failure_message, relative_to_root, run_summary
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,9 @@ def test_relative_to_root():
     assert relative_to_root("/tmp/x-1 stays", None) == "/tmp/x-1 stays"
 
 
-def test_run_loop_reports_failures_with_the_same_message():
-    from dagster_and_etl.teaching.simulation import run_loop
-
-    assert run_loop.failure_message is runs.failure_message
+def test_run_loop_reports_failures_with_the_same_message(ws):
+    ws.drop("bad_value")
+    expected = "2018-02-02.csv, row 5 (line 6): amount is not a number: 'n/a'"
+    assert failure_message(run(ws, "2018-02-02", run_config=QUIET_RUN_CONFIG).all_events) == expected
+    loop = DaemonLikeLoop(ws.defs, ws.instance)
+    assert loop.execute("import_partition_job", "2018-02-02", tags={}) == expected

@@ -52,4 +52,4 @@ def test_steady_ticks_measure_exact_cursor_sizes():
     listing = synthetic_listing(50)
     assert measured["mark"][1].cursor_bytes == len(str(listing[-1].mtime_ns))
     assert measured["names"][1].cursor_bytes == len(json.dumps([f.name for f in listing]))
-    assert all(t.median_seconds >= 0 for ticks in measured.values() for t in ticks)
+    assert all(t.median_seconds > 0 for ticks in measured.values() for t in ticks)  # a real tick takes time
