@@ -9,11 +9,12 @@ requested (the sensor leaves the file alone).
 
 The table of outcomes in docs/reliability.md is rendered from this catalogue and checked here,
 so the documentation cannot drift from the behaviour. After changing the catalogue, rewrite it
-with `.venv/bin/python tests/test_reliability_bad_input.py`.
+with `.venv/bin/python scripts/bad_input_table.py`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,9 +33,11 @@ from dagster_and_etl.teaching.kernel.quiet import quiet
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
-TABLE_START = "<!-- bad-input-table: generated from tests/test_reliability_bad_input.py -->"
-TABLE_END = "<!-- end of bad-input-table -->"
+# The docs' table is written by scripts/bad_input_table.py (loaded by path: scripts/ is no package).
+_SPEC = importlib.util.spec_from_file_location("bad_input_table", etl_settings.REPO_DIR / "scripts" / "bad_input_table.py")
+assert _SPEC is not None and _SPEC.loader is not None
+bad_input_table = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(bad_input_table)
 
 DAY_FILE = f"{BAD_DAY.isoformat()}{CSV_SUFFIX}"  # 2018-02-02.csv, already loaded before each case
 # The cases' own content differs from what is loaded before, so a load shows in the table.
@@ -247,25 +250,6 @@ CATALOGUE = [
 ]
 
 
-def render_table() -> str:
-    lines = ["| Kind of input | File name | Outcome |", "| --- | --- | --- |"]
-    for case in CATALOGUE:
-        lines.append(f"| {case.kind} | `{case.file_name}` | {case.outcome.render()} |")
-    return "\n".join(lines)
-
-
-def documented_table() -> str:
-    text = DOCS.read_text(encoding="utf-8")
-    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
-    return text[start:end].strip()
-
-
-def write_documented_table() -> None:
-    text = DOCS.read_text(encoding="utf-8")
-    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
-    DOCS.write_text(text[:start] + "\n" + render_table() + "\n" + text[end:], encoding="utf-8")
-
-
 # ---- The runs ---------------------------------------------------------------------------------
 
 
@@ -344,11 +328,6 @@ def test_the_catalogue_covers_at_least_fifteen_kinds():
 
 
 def test_the_documented_outcomes_are_the_catalogues():
-    assert documented_table() == render_table(), (
-        "docs/reliability.md is out of date: run .venv/bin/python tests/test_reliability_bad_input.py"
+    assert bad_input_table.documented_table() == bad_input_table.render_table(CATALOGUE), (
+        "docs/reliability.md is out of date: run .venv/bin/python scripts/bad_input_table.py"
     )
-
-
-if __name__ == "__main__":
-    write_documented_table()
-    print(f"wrote the bad-input table into {DOCS}")
