@@ -42,7 +42,8 @@ DAEMON_TICK_SHARE_OF_INTERVAL = 0.25
 
 def drain(defs: dg.Definitions, instance: dg.DagsterInstance, cap: int, file_count: int) -> dict:
     """Tick from an empty cursor until a tick requests nothing; time each tick."""
-    cursor, requested, ticks = None, set(), []
+    cursor, ticks = None, []
+    requested: set[str | None] = set()
     with env_var(settings.MAX_RUNS_PER_TICK_ENV, str(cap)):
         while True:
             evaluate_seconds, data = timed(lambda: evaluate_sensor(defs, instance, SENSOR_NAME, cursor))
@@ -76,6 +77,7 @@ def seconds_per_run_created(defs: dg.Definitions, samples: int) -> float:
     job = defs.resolve_job_def(defs.resolve_sensor_def(SENSOR_NAME).job_name)
     keys = [f"run-creation-sample-{n}" for n in range(samples)]
     with dg.instance_for_test() as instance:
+        assert isinstance(job.partitions_def, dg.DynamicPartitionsDefinition)
         instance.add_dynamic_partitions(job.partitions_def.name, keys)
         times = [
             timed(lambda: instance.create_run_for_job(

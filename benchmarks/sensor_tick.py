@@ -69,6 +69,12 @@ def floor_scan(folder: Path) -> int:
     return count
 
 
+def _sensor_result(result: object) -> dg.SensorResult:
+    """What the sensors measured here return (a sensor may return other kinds of result)."""
+    assert isinstance(result, dg.SensorResult), type(result).__name__
+    return result
+
+
 class Contenders:
     """The three ways of ticking over one folder, with the cursors of their steady state."""
 
@@ -81,10 +87,10 @@ class Contenders:
 
     def reference(self, cursor: str | None) -> dg.SensorResult:
         context = dg.build_sensor_context(cursor=cursor, resources={"source": self.source}, instance=self.instance)
-        return dynamic_sensor(context)
+        return _sensor_result(dynamic_sensor(context))
 
     def course(self, cursor: str | None) -> dg.SensorResult:
-        return self.course_sensor(dg.build_sensor_context(cursor=cursor, instance=self.instance))
+        return _sensor_result(self.course_sensor(dg.build_sensor_context(cursor=cursor, instance=self.instance)))
 
     def evaluate_tick(self, sensor_name: str, cursor: str | None):
         return evaluate_sensor(self.defs, self.instance, sensor_name, cursor)

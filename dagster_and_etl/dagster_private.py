@@ -29,7 +29,13 @@ from dagster._core.instance.ref import InstanceRef
 from dagster._core.op_concurrency_limits_counter import GlobalOpConcurrencyLimitsCounter
 
 # A sensor's stored state and ticks, as `DagsterInstance.all_instigator_state` and `get_ticks` return them.
-from dagster._core.scheduler.instigation import InstigatorState, InstigatorTick, InstigatorType, TickStatus
+from dagster._core.scheduler.instigation import (
+    InstigatorState,
+    InstigatorTick,
+    InstigatorType,
+    SensorInstigatorData,
+    TickStatus,
+)
 
 # The pools a run declares, as the run queue reads them from a `dg.DagsterRun`.
 from dagster._core.storage.dagster_run import RunOpConcurrency
@@ -55,6 +61,7 @@ __all__ = [
     "InstigatorType",
     "RunOpConcurrency",
     "SensorExecutionData",
+    "SensorInstigatorData",
     "TableMetadataSet",
     "TickStatus",
     "partition_loading_context",

@@ -69,7 +69,7 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
-def _descendants(pid: int) -> dict[int, str]:
+def _descendants(pid: int) -> dict[int, bytes]:
     """Every process below `pid`, with its command line (kernels get their own process groups)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -320,7 +320,8 @@ class RunAllProgress:
 
     def __init__(self, page, settle_seconds: float = 5.0):
         self.page, self.settle_seconds = page, settle_seconds
-        self.last_seen, self.quiet_since = None, None
+        self.last_seen: tuple | None = None
+        self.quiet_since: float | None = None
 
     def cells_ran(self) -> int | None:
         progress = self.page.evaluate(_PROGRESS_JS)

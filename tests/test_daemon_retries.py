@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 
+from collections.abc import Sequence
+
 import dagster as dg
 import duckdb
 import pytest
@@ -70,7 +72,7 @@ def land(server, day) -> str:
     return day.isoformat()
 
 
-def events(daemon: DaemonView, run: dg.DagsterRun, event_type: dg.DagsterEventType) -> list:
+def events(daemon: DaemonView, run: dg.DagsterRun, event_type: dg.DagsterEventType) -> Sequence[dg.EventLogEntry]:
     return daemon.instance.all_logs(run.run_id, of_type=event_type)
 
 
@@ -80,12 +82,14 @@ def run_for(daemon: DaemonView, key: str) -> dg.DagsterRun | None:
 
 
 def finished_run(daemon: DaemonView, run_id: str) -> dg.DagsterRun:
-    return wait_until(
+    run = wait_until(
         lambda: (run := daemon.instance.get_run_by_id(run_id)) and run.status in {
             dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED
         } and run,
         timeout_seconds=240, waiting_for=f"run {run_id} to finish",
     )
+    assert isinstance(run, dg.DagsterRun)
+    return run
 
 
 def rows(server) -> dict[str, int]:

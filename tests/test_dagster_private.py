@@ -22,7 +22,7 @@ def test_every_private_name_imports_and_is_what_it_was():
     assert issubclass(dagster_private.TickStatus, enum.Enum) and dagster_private.TickStatus.STARTED
     assert dagster_private.InstigatorType.SENSOR
     for cls in (dagster_private.InstigatorState, dagster_private.InstigatorTick, dagster_private.InstanceRef,
-                dagster_private.SensorExecutionData, dagster_private.RunOpConcurrency,
+                dagster_private.SensorExecutionData, dagster_private.SensorInstigatorData, dagster_private.RunOpConcurrency,
                 dagster_private.GlobalOpConcurrencyLimitsCounter, dagster_private.TableMetadataSet):
         assert isinstance(cls, type), cls
     assert callable(dagster_private.partition_loading_context)

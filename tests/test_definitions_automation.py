@@ -10,12 +10,12 @@ from dagster_and_etl.definitions_automation import build_definitions
 from dagster_and_etl.defs import automation
 from dagster_and_etl.teaching.display.automation import requested
 from dagster_and_etl.teaching.kernel.quiet import QUIET_RUN_CONFIG
-from dagster_and_etl.teaching.simulation.run_loop import sensor_context
+from dagster_and_etl.teaching.simulation.ticks import sensor_context
 from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args).replace(tzinfo=timezone.utc)
 
 
 @pytest.fixture

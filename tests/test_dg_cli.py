@@ -13,7 +13,6 @@ import subprocess
 import pytest
 
 from dagster_and_etl.settings import REPO_DIR
-from dagster_and_etl.teaching.live.daemon_view import CODE_LOCATION
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer, _dg_cli
 from dagster_and_etl.teaching.live.processes import live_processes_in_group
 from dagster_and_etl import settings
@@ -54,7 +53,7 @@ def test_dg_dev_and_dagster_dev_serve_the_same_code_location(tmp_path, cli):
     try:
         server.start()
         pgid = server.process.pid
-        assert server.code_location_names() == [CODE_LOCATION]
+        assert server.code_location_names() == [settings.DEFINITIONS_MODULE]
     finally:
         server.stop()
     assert live_processes_in_group(pgid) == [], f"{cli} dev left processes behind"

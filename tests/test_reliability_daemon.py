@@ -14,7 +14,7 @@ from dagster_and_etl import settings as etl_settings
 from dagster_and_etl import warehouse
 from dagster_and_etl.file_scan import CURSOR_FORMAT, CSV_SUFFIX
 from dagster_and_etl.sample_data import arrival_time, day_csv, source_days, stamp
-from dagster_and_etl.teaching.live.dagster_dev import DEFINITIONS_MODULE, HOST, DagsterDevServer, _dagster_cli
+from dagster_and_etl.teaching.live.dagster_dev import HOST, DagsterDevServer, _dagster_cli
 from dagster_and_etl.teaching.simulation.run_loop import RUN_KEY_TAG
 from listening import LOOPBACK, listening_addresses
 from dagster_and_etl.defs.sensors import dynamic_sensor
@@ -47,7 +47,7 @@ def test_dagster_dev_listens_on_loopback_only(server):
 
 def test_the_daemon_reads_past_the_course_cursor_and_loses_no_file(server):
     subprocess.run(
-        [*_dagster_cli(), "sensor", "cursor", SENSOR, "--set", COURSE_CURSOR, "-m", DEFINITIONS_MODULE],
+        [*_dagster_cli(), "sensor", "cursor", SENSOR, "--set", COURSE_CURSOR, "-m", etl_settings.DEFINITIONS_MODULE],
         env=server.env, cwd=server.dagster_home, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=120,
     )
     assert stored_cursor(server) == COURSE_CURSOR

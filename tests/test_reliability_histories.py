@@ -30,6 +30,7 @@ import shutil
 import tempfile
 import uuid
 from collections import Counter
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -419,7 +420,7 @@ def reset(instance: dg.DagsterInstance) -> None:
 
 
 histories = st.lists(events, min_size=4, max_size=14)
-common = dict(
+common: dict[str, Any] = dict(
     deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 

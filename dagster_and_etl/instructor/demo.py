@@ -138,6 +138,12 @@ def _stop_point() -> None:
         raise KeyboardInterrupt
 
 
+def _stopping() -> bool:
+    """`_stop_point()` where a condition is checked: False, unless it raises."""
+    _stop_point()
+    return False
+
+
 def _pause(seconds: float) -> None:
     if _stop_requested.wait(seconds):
         raise KeyboardInterrupt
@@ -148,9 +154,10 @@ def play(data_root: Path, dagster_home: Path, step_seconds: float, sensor_interv
     daemon = None
     try:
         _say(f"Starting dagster dev over {data_root} (10 to 20 seconds)...")
-        server.start()
-        _say(f"dagster dev is up at {server.url} (process group {server.process.pid}; log: {server.log_path})")
-        daemon = DaemonView(server.dagster_home)
+        process = server.start().process
+        assert process is not None
+        _say(f"dagster dev is up at {server.url} (process group {process.pid}; log: {server.log_path})")
+        daemon = view = DaemonView(server.dagster_home)
         server.start_sensor()
         files = sorted(p.name for p in settings.source_dir(data_root).glob("*.csv"))
         _say(f"The sensor is on, ticking every {sensor_interval} s: {ui_page(server.url, 'sensor')}")
@@ -158,12 +165,12 @@ def play(data_root: Path, dagster_home: Path, step_seconds: float, sensor_interv
             _say(f"Its first tick requests the {len(files)} files already in source/; they run one at a time")
             _say(f"(DuckDB takes one writer at a time). Watch them: {ui_page(server.url, 'runs')}")
             wait_until(
-                lambda: _stop_point() or (len(daemon.runs()) >= len(files) and daemon.runs_are_finished()),
+                lambda: _stopping() or (len(view.runs()) >= len(files) and view.runs_are_finished()),
                 timeout_seconds=60 + 30 * len(files),
                 waiting_for=f"the runs of the {len(files)} files already in source/",
                 interval_seconds=1,
             )
-            _say(f"Done ({_daemon_so_far(daemon)}). The morning begins.")
+            _say(f"Done ({_daemon_so_far(view)}). The morning begins.")
         for number, event in enumerate(MORNING, start=1):
             _stop_point()
             _say()
@@ -171,7 +178,7 @@ def play(data_root: Path, dagster_home: Path, step_seconds: float, sensor_interv
             _say(f"    Look at: {event.look_at}")
             _say(f"    {ui_page(server.url, event.page)}")
             _pause(step_seconds)
-            _say(f"    {step_seconds:g} s later, {_daemon_so_far(daemon)}")
+            _say(f"    {step_seconds:g} s later, {_daemon_so_far(view)}")
         _say()
         _say("The morning is over.")
         _say(f"The UI stays up at {server.url}. Press Ctrl-C to stop everything.")

@@ -77,7 +77,7 @@ def play_ticks(
     for label, step in steps:
         step(workspace)
         _remember_files(workspace, seen)
-        direct = call_sensor(sensor, loop.defs.resources, loop.cursor)
+        direct = call_sensor(sensor, loop.defs.resources or {}, loop.cursor)
         with quiet():
             ticked = loop.tick()
         if sorted(ticked.run_requests) != sorted(direct.run_requests) or ticked.cursor_after != direct.cursor_after:

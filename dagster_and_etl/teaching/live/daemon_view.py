@@ -25,6 +25,7 @@ from dagster_and_etl.dagster_private import (
     InstigatorState,
     InstigatorTick,
     InstigatorType,
+    SensorInstigatorData,
     TickStatus,
 )
 from dagster_and_etl.defs.sensors import dynamic_sensor
@@ -72,7 +73,8 @@ class DaemonView:
     def stored_cursor(self) -> str | None:
         """The cursor the daemon stored after the sensor's last finished tick."""
         state = self.sensor_state()
-        return state.instigator_data.cursor if state is not None and state.instigator_data else None
+        data = state.instigator_data if state is not None else None
+        return data.cursor if isinstance(data, SensorInstigatorData) else None
 
     def finished_ticks(self) -> list[InstigatorTick]:
         """The sensor's finished ticks, oldest first (a tick in progress is left out)."""
@@ -136,10 +138,8 @@ class DaemonView:
         """The failure message of a failed run (the step's `dg.Failure` description), else None."""
         if run.status != dg.DagsterRunStatus.FAILURE:
             return None
-        events = [
-            record.dagster_event
-            for record in self.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
-        ]
+        records = self.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+        events = [record.dagster_event for record in records if record.dagster_event is not None]
         return failure_message(events)
 
     def close(self) -> None:

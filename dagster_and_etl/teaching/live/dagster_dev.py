@@ -155,10 +155,12 @@ class DagsterDevServer:
         return self
 
     def _wait_until_ready(self, timeout_seconds: float) -> None:
+        process = self.process
+        assert process is not None, "start() starts the process first"
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.cli} dev exited with code {self.process.returncode}; see {self.log_path}")
+            if process.poll() is not None:
+                raise RuntimeError(f"{self.cli} dev exited with code {process.returncode}; see {self.log_path}")
             try:
                 with urllib.request.urlopen(f"{self.url}/server_info", timeout=2) as response:
                     if response.status == 200:

@@ -14,6 +14,7 @@ import socket
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -82,7 +83,7 @@ class LocalObjectStore:
         self.bucket = bucket
         self._server: ThreadedMotoServer | None = None
         self.endpoint_url: str | None = None
-        self.client = None
+        self.client: Any = None  # a boto3 S3 client once started (boto3 ships no types)
 
     def start(self) -> "LocalObjectStore":
         # The server logs every request through werkzeug: keep that out of cell outputs.
@@ -100,6 +101,7 @@ class LocalObjectStore:
 
     @property
     def port(self) -> int:
+        assert self.endpoint_url is not None, "the store is not started"
         return int(self.endpoint_url.rsplit(":", 1)[1])
 
     def put(self, key: str, body: bytes | str) -> None:

@@ -59,6 +59,7 @@ class LessonWorkspace:
         dagster_home.mkdir()
         (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         self.instance = dg.DagsterInstance.local_temp(str(dagster_home))
+        self._closed = False
         atexit.register(self.close)
 
     @property
@@ -76,7 +77,7 @@ class LessonWorkspace:
     @property
     def resources(self) -> dict:
         """The resources of the reference definitions: the same folder and database."""
-        return dict(self.defs.resources)
+        return dict(self.defs.resources or {})
 
     def drop(self, prepared: str, mtime: datetime | None = None) -> Path:
         """Drop a prepared file (a key of `PREPARED_FILES`) into `source/`, modified at `mtime`."""
@@ -106,9 +107,9 @@ class LessonWorkspace:
     def close(self) -> None:
         """Dispose of the instance and delete the temporary root. Safe to call twice."""
         atexit.unregister(self.close)
-        if self.instance is not None:
+        if not self._closed:
             self.instance.dispose()
-            self.instance = None
+            self._closed = True
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> "LessonWorkspace":

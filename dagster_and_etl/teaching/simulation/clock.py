@@ -37,7 +37,7 @@ OUTCOMES = (SUCCESS, FAILURE, SKIPPED, REQUESTED)
 class TimelineEvent:
     """Something that happened at a moment: what kind, a short label, and how it went.
 
-    `lane` is the timeline row the event sits on. It defaults to the kind (one lane per kind);
+    `lane` is the timeline row the event sits on. It defaults (when empty) to the kind (one lane per kind);
     name an actor instead ("schedule", "sensor") to put a run in the lane of whoever launched it.
     """
 
@@ -46,10 +46,10 @@ class TimelineEvent:
     label: str
     outcome: str | None = None
     detail: str = ""
-    lane: str | None = None
+    lane: str = ""
 
     def __post_init__(self):
-        if self.lane is None:
+        if not self.lane:
             object.__setattr__(self, "lane", self.kind)  # frozen: set once, here
         if self.time.tzinfo is None:
             raise ValueError(f"event time {self.time} has no time zone; use UTC (clock_time does)")

@@ -48,15 +48,19 @@ class DaemonLikeLoop:
         report.registered_partitions = register_requested_partitions(self.instance, data)
         sensor_job = self.defs.resolve_sensor_def(self.sensor_name).job_name
         for request in data.run_requests or []:
-            if run_key_was_launched(self.instance, self.sensor_name, request.run_key):
-                report.skipped_run_keys.append(request.run_key)
+            run_key, partition_key = request.run_key, request.partition_key or ""
+            # As the daemon: only a request with a run key can be skipped as already launched.
+            if run_key is not None and run_key_was_launched(self.instance, self.sensor_name, run_key):
+                report.skipped_run_keys.append(run_key)
                 continue
-            tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: self.sensor_name}
-            failure = self.execute(request.job_name or sensor_job, request.partition_key, tags)
+            tags = {**request.tags, SENSOR_NAME_TAG: self.sensor_name, **({RUN_KEY_TAG: run_key} if run_key else {})}
+            job_name = request.job_name or sensor_job
+            assert job_name is not None, f"{self.sensor_name} names no job, and its request names none"
+            failure = self.execute(job_name, partition_key, tags)
             if failure is None:
-                report.succeeded.append(request.partition_key)
+                report.succeeded.append(partition_key)
             else:
-                report.failed[request.partition_key] = failure
+                report.failed[partition_key] = failure
         self.cursor = report.cursor_after
         self.history.append(report)
         return report

@@ -13,9 +13,9 @@ Lesson 03 writes these calls out in its cells first; the helpers here repeat the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import dagster as dg
 
@@ -58,7 +58,7 @@ class TickOutcome:
         cursor: str | None,
         new_cursor: str | None,
         run_requests: Iterable[dg.RunRequest] | None,
-        partitions_requests: Iterable[dg.AddDynamicPartitionsRequest] | None,
+        partitions_requests: Iterable[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] | None,
         skip_message: str | None,
         warnings: Sequence[str] = (),
     ) -> TickOutcome:
@@ -97,7 +97,7 @@ def evaluate_sensor(
     return defs.resolve_sensor_def(sensor_name).evaluate_tick(sensor_context(defs, instance, cursor))
 
 
-def call_sensor(sensor: dg.SensorDefinition, resources: dict, cursor: str | None) -> TickOutcome:
+def call_sensor(sensor: dg.SensorDefinition, resources: Mapping[str, Any], cursor: str | None) -> TickOutcome:
     """Call the sensor function directly with a cursor and the resources it declares, its log captured."""
     with quiet() as log:
         result = sensor(dg.build_sensor_context(cursor=cursor, resources=resources))
