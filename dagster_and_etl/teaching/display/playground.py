@@ -69,8 +69,8 @@ def play_ticks(
 ) -> list[TickOutcome]:
     """For each (label, step): change the folder, call the sensor directly with the loop's cursor,
     then tick the loop (`evaluate_tick`, register partitions, skip run keys already run, run the
-    rest). Checks that both paths asked for the same runs and cursor; each outcome carries its
-    step's label and what the direct call logged."""
+    rest). Checks that both paths asked for the same runs and cursor; each outcome is the direct
+    call's (with its log and skip message) with the step's label and what the loop's runs did."""
     sensor = loop.defs.resolve_sensor_def(loop.sensor_name)
     seen: dict[str, LandedFile] = {}
     played = []
@@ -82,7 +82,11 @@ def play_ticks(
             ticked = loop.tick()
         if sorted(ticked.run_requests) != sorted(direct.run_requests) or ticked.cursor_after != direct.cursor_after:
             raise AssertionError(f"{label}: {sensor.name} called directly and through evaluate_tick disagree")
-        played.append(replace(ticked, label=label, warnings=direct.warnings))
+        # What the sensor asked for, as the direct call returned it; what the loop's runs did.
+        played.append(replace(
+            direct, label=label, registered_partitions=ticked.registered_partitions,
+            skipped_run_keys=ticked.skipped_run_keys, succeeded=ticked.succeeded, failed=ticked.failed,
+        ))
         if show:
             lines = tick_lines(played[-1], seen.values(), workspace.root) + report_lines(played[-1], workspace.root)
             print("\n".join([f"== {label}", *lines]))
