@@ -23,6 +23,7 @@ def run_python(code: str, **env) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow
 def test_dagster_definitions_validate_passes():
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "dagster_and_etl.definitions"],

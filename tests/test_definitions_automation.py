@@ -54,6 +54,7 @@ def test_the_sensors_start_stopped_and_the_sensor_requests_no_runs(workspace):
     assert isinstance(defs.resolve_sensor_def("automation_condition_sensor"), dg.AutomationConditionSensorDefinition)
 
 
+@pytest.mark.slow
 def test_a_late_file_an_on_time_file_and_a_replaced_file_each_run_once(workspace):
     defs = build_definitions(workspace.root)
     state = {}

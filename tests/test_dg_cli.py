@@ -26,12 +26,14 @@ def run_dg(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_dg_check_defs_passes():
     result = run_dg("check", "defs")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully." in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_dg_list_defs_lists_the_assets_their_checks_the_jobs_the_schedule_and_the_sensors():
     result = run_dg("list", "defs", "--json")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -73,6 +73,7 @@ def workers(tmp_path):
     started.stop_all()
 
 
+@pytest.mark.slow
 def test_a_reader_never_sees_a_lock_error_while_runs_write(tmp_path, workers):
     root = tmp_path / "root"
     write_sample_data(root, include_extras=False)
@@ -109,6 +110,7 @@ def land_first_day(tmp_path: Path) -> tuple[Path, str, Path]:
     return root, key, path
 
 
+@pytest.mark.slow
 def test_a_run_killed_inside_its_transaction_leaves_the_previous_rows(tmp_path, workers):
     root, key, path = land_first_day(tmp_path)
     assert workers.result(workers.start("load", str(root), key)) == {"runs": 1, "failures": []}
@@ -149,6 +151,7 @@ def wait_for_flag(flag: Path, process: subprocess.Popen, what: str, timeout_seco
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_a_run_that_read_an_older_version_never_overwrites_a_newer_one(tmp_path, workers):
     """The race: run 1 reads version 1 and waits its turn for the lock; version 2 lands and run 2
     loads it; then run 1 reaches the database. Its commit must not bring version 1 back."""
@@ -188,6 +191,7 @@ UNREADABLE_CURSORS = {
 }
 
 
+@pytest.mark.slow
 def test_the_sensor_survives_unreadable_cursors_without_losing_files(tmp_path):
     root = tmp_path / "root"
     source = etl_settings.source_dir(root)

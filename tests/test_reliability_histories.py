@@ -451,6 +451,7 @@ common: dict[str, Any] = dict(
 )
 @example(history=[Junk(kind) for kind in JUNK_KINDS] + [Tick()], max_runs=100, queued=False)
 # A queued run executes after its file was replaced, then after it was deleted.
+@pytest.mark.slow
 @example(history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", 1), RunQueue(), Tick()], max_runs=1, queued=True)
 @example(history=[Land("2018-01-22", 0), Tick(), Delete("2018-01-22"), RunQueue()], max_runs=1, queued=True)
 def test_histories_with_the_assets_load_function(instance, history, max_runs, queued):
@@ -464,6 +465,7 @@ def test_histories_with_the_assets_load_function(instance, history, max_runs, qu
     history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", BAD_VERSION), Tick(), Land("extra trades", 2)],
     max_runs=1,
 )
+@pytest.mark.slow
 def test_histories_with_real_runs(instance, history, max_runs):
     reset(instance)
     check_history(instance, DaemonLikeLoop, history, max_runs)
@@ -486,6 +488,7 @@ def version_rows(name: str, version: int) -> list[tuple]:
     return comparable_rows(read_text_rows(file_text(name, version), name))
 
 
+@pytest.mark.slow
 def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back_changed(one_file_scenario):
     folder, loop, rows_of = one_file_scenario
     key = NAMES[0]
@@ -518,6 +521,7 @@ def test_a_file_moved_away_and_back_unchanged_is_skipped_by_its_run_key(one_file
     assert rows_of(key) == version_rows(key, 0)
 
 
+@pytest.mark.slow
 def test_a_file_restored_with_an_old_name_mtime_and_size_is_not_loaded_until_touched(one_file_scenario):
     # The known limit of run keys: `cp -p` of an old version after a newer one was loaded gives a
     # run key the daemon has already run, so it is skipped; touching the file gives it a new one.

@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 OUTSIDE_KEYS = ["../x", "../staging/data", "/etc/passwd", "x/../../x", "sub/x", "..\\x", ".hidden"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", OUTSIDE_KEYS)
 def test_a_key_outside_the_source_folder_is_refused_by_a_real_run(tmp_path, key):
     root = tmp_path / "root"
@@ -68,6 +69,7 @@ INJECTING_NAMES = [
 ]
 
 
+@pytest.mark.slow
 def test_file_names_built_to_inject_sql_load_as_plain_data(tmp_path):
     root = tmp_path / "root"
     source = etl_settings.source_dir(root)
@@ -107,6 +109,7 @@ def test_make_dagster_binds_dg_dev_to_loopback():
     assert arguments[arguments.index("-h") + 1] == HOST
 
 
+@pytest.mark.slow
 def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_its_token(tmp_path):
     port = free_port()
     env = {

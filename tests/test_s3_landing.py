@@ -67,6 +67,7 @@ def put_day(store: LocalObjectStore, day: str, text: str | None = None) -> None:
     store.put(f"{PREFIX}{day}.csv", day_csv(date.fromisoformat(day)) if text is None else text)
 
 
+@pytest.mark.slow
 def test_objects_land_and_load_with_their_version_and_junk_is_never_requested(bucket, loop):
     for day in DAYS[:3]:
         put_day(bucket, day)
@@ -122,6 +123,7 @@ def test_a_multipart_upload_is_requested_once_complete_whatever_its_last_modifie
     assert row_counts(database(loop), S3_TABLE) == {DAYS[0]: 8, DAYS[1]: 8}
 
 
+@pytest.mark.slow
 def test_a_backlog_drains_under_the_per_tick_cap(bucket, loop, monkeypatch):
     monkeypatch.setenv(settings.MAX_RUNS_PER_TICK_ENV, "2")
     for day in DAYS[:5]:
@@ -163,6 +165,7 @@ def test_a_bad_object_fails_its_check_naming_the_key_and_row_and_keeps_the_rows(
     assert check.metadata["file"].value == f"{PREFIX}{DAYS[0]}.csv" and check.metadata["row"].value == 3
 
 
+@pytest.mark.slow
 def test_listing_pages_beyond_1000_keys(bucket, loop, monkeypatch):
     monkeypatch.setenv(settings.MAX_RUNS_PER_TICK_ENV, "5000")
     names = [f"trades-{n:05d}" for n in range(1_100)]

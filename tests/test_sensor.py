@@ -186,6 +186,7 @@ def test_deleted_file_leaves_the_cursor_and_comes_back_as_new(empty_workspace):
     assert requested_keys(tick(ws, second.cursor)) == ["2018-01-22"]
 
 
+@pytest.mark.slow
 def test_runs_requested_over_several_ticks_load_each_file_once_with_its_latest_content(empty_workspace):
     ws = empty_workspace
     loop = DaemonLikeLoop(ws.defs, ws.instance)
@@ -208,6 +209,7 @@ def test_runs_requested_over_several_ticks_load_each_file_once_with_its_latest_c
     assert sorted(corrected.share_price.tolist()) == sorted(expected)
 
 
+@pytest.mark.slow
 def test_daemon_like_loop_skips_run_keys_already_launched(workspace):
     first = DaemonLikeLoop(workspace.defs, workspace.instance)
     assert len(first.tick().succeeded) == 10

@@ -17,7 +17,7 @@ CHILD = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from dagster_and_etl.teaching import dagster_dev
+    from dagster_and_etl.teaching.live import dagster_dev
 
     class StandIn:
         def stop(self):

@@ -59,6 +59,7 @@ def test_stop_closes_the_port_and_is_safe_twice():
         assert probe.connect_ex((host, port)) != 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ending", ["", "raise RuntimeError('a cell failed')"])
 def test_the_server_does_not_outlive_its_process(ending):
     # A notebook that never reaches its last cell: the kernel exits (or dies), the server goes with it.

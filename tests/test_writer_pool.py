@@ -48,6 +48,7 @@ def test_only_a_recorded_pool_holds_back_the_second_writer_in_the_first_pass(rec
         assert _queue_blocks_a_second_writer(instance) is recorded_first
 
 
+@pytest.mark.slow
 def test_the_command_records_the_pool_in_the_instance_of_dagster_home(tmp_path):
     (tmp_path / "dagster.yaml").write_text(settings.INSTANCE_CONFIG.read_text())
     subprocess.run(
