@@ -275,6 +275,7 @@ def loaded_before(tmp_path_factory, instance) -> tuple[Path, str]:
     return root, loop.cursor
 
 
+@pytest.mark.slow  # 29 real runs, about 2 s each
 @pytest.mark.parametrize("number, case", list(enumerate(CATALOGUE)), ids=[c.kind for c in CATALOGUE])
 def test_bad_input_outcome(tmp_path, instance, loaded_before, number, case):
     before_root, cursor = loaded_before
