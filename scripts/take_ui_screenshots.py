@@ -28,6 +28,7 @@ from playwright.sync_api import Page, ViewportSize, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dagster_and_etl.sample_data import BAD_DAY, LATE_DAY, arrival_time
+from dagster_and_etl.teaching.live import chromium
 from dagster_and_etl.teaching.live.daemon_view import DaemonView, ui_page, wait_until
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
@@ -35,11 +36,6 @@ from dagster_and_etl import settings
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 IMAGES_DIR = REPO_DIR / "docs" / "images"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 UI_TIMEOUT_MS = 60_000
 
@@ -75,7 +71,7 @@ def replay(out: Path) -> None:
             server.start()
             daemon = DaemonView(server.dagster_home)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(executable_path=str(chromium.EXECUTABLE), args=chromium.LAUNCH_ARGS)
                 page = browser.new_page(viewport=VIEWPORT)
                 open_page(page, ui_page(server.url, "sensor"), "Sensor has never run")
                 save(page, out / "05_sensor_stopped.png")

@@ -30,6 +30,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from dagster_and_etl.teaching.live import chromium
 from dagster_and_etl.teaching.live.dagster_dev import free_port
 from dagster_and_etl.teaching.live.processes import stop_process_group
 
@@ -41,11 +42,7 @@ LINKED_FOLDERS = ("docs",)
 KERNEL_EXIT_TIMEOUT_SECONDS = 60
 FIXTURE = REPO_DIR / "tests" / "fixtures" / "90_fixture_lesson.ipynb"
 ARTIFACTS = REPO_DIR / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
+CHROMIUM, CHROMIUM_ARGS = chromium.EXECUTABLE, chromium.LAUNCH_ARGS
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # User settings: no news pop-up over the widgets, no autosave, and every cell kept in the page
 # (JupyterLab 4 otherwise renders only the cells in view).

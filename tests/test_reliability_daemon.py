@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from contextlib import contextmanager
 
@@ -14,7 +13,7 @@ from dagster_and_etl import settings as etl_settings
 from dagster_and_etl import warehouse
 from dagster_and_etl.file_scan import CURSOR_FORMAT, CSV_SUFFIX
 from dagster_and_etl.sample_data import arrival_time, day_csv, source_days, stamp
-from dagster_and_etl.teaching.live.dagster_dev import HOST, DagsterDevServer, _dagster_cli
+from dagster_and_etl.teaching.live.dagster_dev import HOST, DagsterDevServer
 from dagster_and_etl.teaching.simulation.run_loop import RUN_KEY_TAG
 from listening import LOOPBACK, listening_addresses
 from dagster_and_etl.defs.sensors import dynamic_sensor
@@ -46,10 +45,7 @@ def test_dagster_dev_listens_on_loopback_only(server):
 
 
 def test_the_daemon_reads_past_the_course_cursor_and_loses_no_file(server):
-    subprocess.run(
-        [*_dagster_cli(), "sensor", "cursor", SENSOR, "--set", COURSE_CURSOR, "-m", etl_settings.DEFINITIONS_MODULE],
-        env=server.env, cwd=server.dagster_home, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=120,
-    )
+    server.sensor_command("cursor", SENSOR, "--set", COURSE_CURSOR)
     assert stored_cursor(server) == COURSE_CURSOR
     server.start_sensor(SENSOR)
     database = etl_settings.database_path(server.data_root)

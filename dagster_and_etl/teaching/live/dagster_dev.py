@@ -190,8 +190,12 @@ class DagsterDevServer:
 
     def start_sensor(self, name: str = dynamic_sensor.name) -> None:
         """Turn a sensor on, as the UI's toggle does: the daemon then ticks it by itself."""
+        self.sensor_command("start", name)
+
+    def sensor_command(self, *arguments: str) -> None:
+        """`dagster sensor ARGUMENTS -m MODULE` on this server's instance (`start`, `cursor --set`...)."""
         subprocess.run(
-            [*_dagster_cli(), "sensor", "start", name, "-m", self.module],
+            [*_dagster_cli(), "sensor", *arguments, "-m", self.module],
             env=self.env,
             cwd=self.dagster_home,
             check=True,
