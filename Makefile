@@ -1,12 +1,16 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+:
 #   make lessons   install, then open the lessons in JupyterLab (127.0.0.1, token on)
 #   make test      install, then run the whole test suite
+# While working on the code:
+#   make test-fast every test except the daemon, browser, notebook and slow ones (under two minutes)
+#   make check     ruff (lint and format) and mypy, as CI runs them
+#   make format    rewrite the code in ruff's style and apply ruff's safe fixes
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install lessons test dagster
+.PHONY: install lessons test test-fast check format dagster
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -38,6 +42,21 @@ test: $(STAMP)
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(BIN)/python -m pytest $(XDIST) notebooks; fi
 	@if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$$(git status --porcelain)" ]; then \
 		echo "The test run left the git tree changed:"; git status --porcelain; exit 1; fi
+
+# The tests that need no server, browser or notebook kernel, and no long run (the markers are
+# declared in pyproject.toml; tests/conftest.py marks the notebook tests).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not daemon and not browser and not notebook and not slow"
+
+# Configured in pyproject.toml ([tool.ruff], [tool.mypy]).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # The reference project under the real webserver and daemon (`dg dev` reads [tool.dg] in
 # pyproject.toml), its instance kept in data/dagster_home and configured by the shipped

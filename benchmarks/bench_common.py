@@ -21,9 +21,11 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 from dagster_and_etl import settings
+
+T = TypeVar("T")
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCHMARKS_DIR / "results"
@@ -60,7 +62,7 @@ def machine() -> dict:
     }
 
 
-def timed(function: Callable[[], object]) -> tuple[float, object]:
+def timed(function: Callable[[], T]) -> tuple[float, T]:
     """(seconds, result) of one call."""
     start = time.perf_counter()
     result = function()

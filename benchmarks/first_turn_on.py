@@ -30,9 +30,11 @@ import dagster as dg
 from bench_common import RESULTS_DIR, add_generated_files, env_var, median, ms, print_table, quiet_dagster_logs, temporary_data_root, timed, write_results
 from dagster_and_etl import settings
 from dagster_and_etl.definitions import build_definitions
-from dagster_and_etl.teaching.run_loop import evaluate_sensor, register_requested_partitions
+from dagster_and_etl.teaching.simulation.run_loop import evaluate_sensor, register_requested_partitions
+from dagster_and_etl.dagster_private import PARTITION_NAME_TAG, RUN_KEY_TAG
+from dagster_and_etl.defs.sensors import dynamic_sensor
 
-SENSOR_NAME = "dynamic_sensor"
+SENSOR_NAME = dynamic_sensor.name
 RUN_CREATION_SAMPLES = 20
 # The share of the default sensor interval a full daemon tick may take at the recommended cap.
 DAEMON_TICK_SHARE_OF_INTERVAL = 0.25
@@ -40,7 +42,8 @@ DAEMON_TICK_SHARE_OF_INTERVAL = 0.25
 
 def drain(defs: dg.Definitions, instance: dg.DagsterInstance, cap: int, file_count: int) -> dict:
     """Tick from an empty cursor until a tick requests nothing; time each tick."""
-    cursor, requested, ticks = None, set(), []
+    cursor, ticks = None, []
+    requested: set[str | None] = set()
     with env_var(settings.MAX_RUNS_PER_TICK_ENV, str(cap)):
         while True:
             evaluate_seconds, data = timed(lambda: evaluate_sensor(defs, instance, SENSOR_NAME, cursor))
@@ -74,10 +77,11 @@ def seconds_per_run_created(defs: dg.Definitions, samples: int) -> float:
     job = defs.resolve_job_def(defs.resolve_sensor_def(SENSOR_NAME).job_name)
     keys = [f"run-creation-sample-{n}" for n in range(samples)]
     with dg.instance_for_test() as instance:
+        assert isinstance(job.partitions_def, dg.DynamicPartitionsDefinition)
         instance.add_dynamic_partitions(job.partitions_def.name, keys)
         times = [
             timed(lambda: instance.create_run_for_job(
-                job_def=job, run_config={}, tags={"dagster/partition": key, "dagster/run_key": key}
+                job_def=job, run_config={}, tags={PARTITION_NAME_TAG: key, RUN_KEY_TAG: key}
             ))[0]
             for key in keys
         ]

@@ -30,9 +30,10 @@ from bench_common import RESULTS_DIR, median, print_table, temporary_data_root, 
 from dagster_and_etl import settings, warehouse
 from dagster_and_etl.defs.assets import raw_dynamic_partition_data
 from dagster_and_etl.sample_data import FIRST_DAY, ROWS_PER_DAY, day_csv
-from dagster_and_etl.teaching.daemon_view import wait_until
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
-from dagster_and_etl.teaching.processes import live_processes_in_group
+from dagster_and_etl.teaching.live.daemon_view import wait_until
+from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.live.processes import live_processes_in_group
+from dagster_and_etl.dagster_private import PARTITION_NAME_TAG
 
 TARGET_SLACK_SECONDS = 5.0
 # Spreads the landings over the sensor's interval (the fractional parts of n * golden ratio).
@@ -55,7 +56,7 @@ def materialization_time(instance: dg.DagsterInstance, partition_key: str) -> fl
 
 
 def finished_run(instance: dg.DagsterInstance, partition_key: str) -> dg.RunRecord | None:
-    records = instance.get_run_records(filters=dg.RunsFilter(tags={"dagster/partition": partition_key}), limit=1)
+    records = instance.get_run_records(filters=dg.RunsFilter(tags={PARTITION_NAME_TAG: partition_key}), limit=1)
     if records and records[0].dagster_run.is_finished:
         return records[0]
     return None
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     files = []
     with temporary_data_root("landing") as root:
-        server = DagsterDevServer(root, root / "dagster_home", sensor_interval_seconds=args.interval)
+        server = DagsterDevServer(root, settings.dagster_home(root), sensor_interval_seconds=args.interval)
         with server:
             process_group = server.process.pid
             instance = dg.DagsterInstance.local_temp(str(server.dagster_home))

@@ -50,9 +50,9 @@ from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.defs.resources import SourceFolder
 from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.sample_data import stamp
-from dagster_and_etl.teaching.run_loop import evaluate_sensor
+from dagster_and_etl.teaching.simulation.run_loop import evaluate_sensor
 
-REFERENCE_SENSOR_NAME = "dynamic_sensor"
+REFERENCE_SENSOR_NAME = dynamic_sensor.name
 TICK_RATIO_TARGET = 2.0
 CURSOR_BYTES_PER_FILE_TARGET = 10.0
 LATE_FILE_NAME = "late-arrival.csv"
@@ -69,6 +69,12 @@ def floor_scan(folder: Path) -> int:
     return count
 
 
+def _sensor_result(result: object) -> dg.SensorResult:
+    """What the sensors measured here return (a sensor may return other kinds of result)."""
+    assert isinstance(result, dg.SensorResult), type(result).__name__
+    return result
+
+
 class Contenders:
     """The three ways of ticking over one folder, with the cursors of their steady state."""
 
@@ -81,10 +87,10 @@ class Contenders:
 
     def reference(self, cursor: str | None) -> dg.SensorResult:
         context = dg.build_sensor_context(cursor=cursor, resources={"source": self.source}, instance=self.instance)
-        return dynamic_sensor(context)
+        return _sensor_result(dynamic_sensor(context))
 
     def course(self, cursor: str | None) -> dg.SensorResult:
-        return self.course_sensor(dg.build_sensor_context(cursor=cursor, instance=self.instance))
+        return _sensor_result(self.course_sensor(dg.build_sensor_context(cursor=cursor, instance=self.instance)))
 
     def evaluate_tick(self, sensor_name: str, cursor: str | None):
         return evaluate_sensor(self.defs, self.instance, sensor_name, cursor)
@@ -219,12 +225,12 @@ def plot(rows: list[dict], path: Path) -> None:
     left.set(xscale="log", yscale="log", xlabel="files in source/", ylabel="median steady tick (ms)",
              title="Steady-state tick (nothing new)")
     left.legend(fontsize=8)
-    right.plot(files, [r["cursor_bytes"]["reference"] for r in rows], "-", color="tab:blue", marker="o",
-               label="reference (digests)")
-    right.plot(files, [r["cursor_bytes"]["course_after_rerequest_tick"] for r in rows], "-", color="tab:red",
-               marker="o", label="course, after a re-request tick")
-    right.plot(files, [r["cursor_bytes"]["course_after_quiet_tick"] for r in rows], ":", color="tab:orange",
-               marker="o", label="course, after a quiet tick ({})")
+    for cursor, style, colour, label in (
+        ("reference", "-", "tab:blue", "reference (digests)"),
+        ("course_after_rerequest_tick", "-", "tab:red", "course, after a re-request tick"),
+        ("course_after_quiet_tick", ":", "tab:orange", "course, after a quiet tick ({})"),
+    ):
+        right.plot(files, [r["cursor_bytes"][cursor] for r in rows], style, color=colour, marker="o", label=label)
     right.plot(files, [CURSOR_BYTES_PER_FILE_TARGET * f for f in files], "--", color="grey", label="target: 10 bytes/file")
     right.set(xscale="log", yscale="log", xlabel="files in source/", ylabel="cursor size (bytes)", title="Cursor size")
     right.legend(fontsize=8)

@@ -163,8 +163,8 @@ def read_source_text(name: Path | str, text: str, expected_date: date | None = N
                 columns[c].append(values[c])
     except csv.Error as err:
         # Past the header, the row being read is the one after the last row kept.
-        row = len(columns["date"]) + 1 if reader.line_num > 1 else None
-        raise SourceFileError(path, f"cannot be parsed as CSV ({err})", row, reader.line_num) from None
+        failed_row = len(columns["date"]) + 1 if reader.line_num > 1 else None
+        raise SourceFileError(path, f"cannot be parsed as CSV ({err})", failed_row, reader.line_num) from None
     if not columns["date"]:
         # Loading it would replace the partition's rows with none: a truncated upload looks the same.
         raise SourceFileError(path, "the file has the header but no rows")

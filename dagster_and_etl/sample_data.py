@@ -77,7 +77,7 @@ class PreparedFile:
     extras_path: str
     target_name: str
     description: str
-    text: str | bytes
+    text: str
 
 
 def _prepared() -> dict[str, PreparedFile]:

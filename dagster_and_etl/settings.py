@@ -13,6 +13,13 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 # The shipped Dagster instance settings (the duckdb pool's limit): see the file's comments.
 INSTANCE_CONFIG = REPO_DIR / "dagster.yaml"
+# The module that holds `defs`. `dagster dev -m` names its code location after it, and
+# `[tool.dg.project]` in pyproject.toml gives `dg dev`'s location the same name.
+DEFINITIONS_MODULE = "dagster_and_etl.definitions"
+# Every server the project starts (dagster dev, moto, JupyterLab) listens here only.
+LOOPBACK_HOST = "127.0.0.1"
+# A data root's Dagster home folder (DAGSTER_HOME for `make dagster` and the demo).
+DAGSTER_HOME_DIR = "dagster_home"
 
 DATA_DIR_ENV = "DAGSTER_ETL_DATA_DIR"
 SENSOR_INTERVAL_ENV = "DAGSTER_ETL_SENSOR_INTERVAL"
@@ -48,6 +55,11 @@ def source_dir(root: Path) -> Path:
 def database_path(root: Path) -> Path:
     """The DuckDB file the assets write."""
     return Path(root) / "staging" / "data.duckdb"
+
+
+def dagster_home(root: Path) -> Path:
+    """The Dagster instance's folder under a data root."""
+    return Path(root) / DAGSTER_HOME_DIR
 
 
 def _positive_int(env_name: str, default: int) -> int:

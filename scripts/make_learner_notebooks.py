@@ -80,7 +80,9 @@ def blank_run_problems(executed: nbformat.NotebookNode) -> list[str]:
 def blank_solutions(source: str, where: str) -> str:
     """`source` with each solution block replaced by its hints and the placeholder, indented
     like its BEGIN line."""
-    lines, kept, inside, indent, blocks, hints = source.splitlines(), [], False, "", 0, []
+    lines, inside, indent, blocks = source.splitlines(), False, "", 0
+    kept: list[str] = []
+    hints: list[str] = []
     for number, line in enumerate(lines, start=1):
         marker = line.strip()
         if marker == BEGIN:

@@ -24,22 +24,19 @@ import os
 import sys
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, ViewportSize, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dagster_and_etl.sample_data import BAD_DAY, LATE_DAY, arrival_time
-from dagster_and_etl.teaching.daemon_view import DaemonView, ui_page, wait_until
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
-from dagster_and_etl.teaching.workspace import LessonWorkspace
+from dagster_and_etl.teaching.live import chromium
+from dagster_and_etl.teaching.live.daemon_view import DaemonView, ui_page, wait_until
+from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
+from dagster_and_etl import settings
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 IMAGES_DIR = REPO_DIR / "docs" / "images"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 UI_TIMEOUT_MS = 60_000
 
 
@@ -69,12 +66,12 @@ def save(page: Page, path: Path) -> None:
 
 def replay(out: Path) -> None:
     with LessonWorkspace("05-screenshots", with_source_files=False) as live:
-        server = DagsterDevServer(live.root, live.root / "dagster_home", sensor_interval_seconds=2)
+        server = DagsterDevServer(live.root, settings.dagster_home(live.root), sensor_interval_seconds=2)
         try:
             server.start()
             daemon = DaemonView(server.dagster_home)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(executable_path=str(chromium.EXECUTABLE), args=chromium.LAUNCH_ARGS)
                 page = browser.new_page(viewport=VIEWPORT)
                 open_page(page, ui_page(server.url, "sensor"), "Sensor has never run")
                 save(page, out / "05_sensor_stopped.png")
@@ -109,7 +106,7 @@ def replay(out: Path) -> None:
                 open_page(page, ui_page(server.url, "sensor"), "Latest tick")
                 before = daemon.last_tick_id()
                 os.replace(away / "2018-02-01.csv", live.source / "2018-02-01.csv")
-                wait_until(lambda: daemon.summarize_ticks(before).skipped_run_keys, 60, "the skipped run key", 0.2)
+                wait_until(lambda: [k for t in daemon.tick_outcomes(before) for k in t.skipped_run_keys], 60, "the skipped run key", 0.2)
                 open_page(page, ui_page(server.url, "sensor"), "Latest tick")
                 save(page, out / "05_sensor_ticks.png")
                 browser.close()

@@ -2,7 +2,18 @@ import logging
 
 import pytest
 
-from dagster_and_etl.teaching.workspace import LessonWorkspace
+from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
+
+
+# Tests that execute notebooks: every lesson under nbval, and the learner copies' self-checks.
+NOTEBOOK_TEST_MODULES = {"test_learner_notebooks.py"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark what executes notebooks `notebook`, so `make test-fast` can leave it out (-m "not notebook")."""
+    for item in items:
+        if item.path.suffix == ".ipynb" or item.path.name in NOTEBOOK_TEST_MODULES:
+            item.add_marker(pytest.mark.notebook)
 
 
 @pytest.fixture

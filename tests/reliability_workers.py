@@ -32,7 +32,7 @@ def load(root: Path, keys: list[str], rounds: int, pause_flag: Path | None, paus
     from dagster_and_etl.defs import assets
     from dagster_and_etl.definitions import build_definitions
     from dagster_and_etl.defs.partitions import file_partitions
-    from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
+    from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 
     if pause_flag is not None:
         # The test hook: the asset's own load runs unchanged on the real DuckDB connection, which

@@ -48,6 +48,7 @@ def test_daily_partition_loads_its_file(workspace):
     assert check.metadata["rows"].value == 8
 
 
+@pytest.mark.slow
 def test_rerunning_a_partition_replaces_its_rows_never_duplicates(workspace):
     for _ in range(3):
         run_daily(workspace, "2018-01-22")
@@ -56,6 +57,7 @@ def test_rerunning_a_partition_replaces_its_rows_never_duplicates(workspace):
     assert workspace.row_counts(DAILY_TABLE) == {"2018-01-22": 8, "2018-01-23": 8}
 
 
+@pytest.mark.slow
 def test_corrected_re_upload_replaces_the_old_rows(workspace):
     run_daily(workspace, "2018-01-25")
     before = workspace.table(DAILY_TABLE)
@@ -83,6 +85,7 @@ def test_missing_file_fails_with_file_not_found_and_names_the_file(workspace):
         ("bad_date", "2018-02-02.csv, row 2 (line 3): date 2018-02-03 does not match the file's partition 2018-02-02"),
     ],
 )
+@pytest.mark.slow
 def test_bad_file_fails_the_run_naming_file_row_and_problem_and_keeps_previous_rows(workspace, prepared, message):
     workspace.drop("on_time")
     run_daily(workspace, "2018-02-02")

@@ -7,15 +7,14 @@ and launches the run; the rows reach DuckDB, and the daemon's evaluation records
 
 import dagster as dg
 import pytest
-from dagster._core.instance.ref import InstanceRef
-from dagster._core.storage.tags import AUTOMATION_CONDITION_TAG
 
 from dagster_and_etl import settings, warehouse
+from dagster_and_etl.dagster_private import AUTOMATION_CONDITION_TAG, PARTITION_NAME_TAG, InstanceRef
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
-from dagster_and_etl.teaching.automation import stored_evaluations
-from dagster_and_etl.teaching.daemon_view import wait_until
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
-from dagster_and_etl.teaching.processes import live_processes_in_group
+from dagster_and_etl.teaching.display.automation import stored_evaluations
+from dagster_and_etl.teaching.live.daemon_view import wait_until
+from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.live.processes import live_processes_in_group
 
 pytestmark = pytest.mark.daemon
 
@@ -26,7 +25,7 @@ def test_the_automation_sensor_materializes_a_landed_file_and_records_its_evalua
     data_root = tmp_path / "data"
     settings.source_dir(data_root).mkdir(parents=True)
     database = settings.database_path(data_root)
-    home = tmp_path / "dagster_home"
+    home = settings.dagster_home(tmp_path)
     server = DagsterDevServer(data_root, home, sensor_interval_seconds=1, module=MODULE)
     try:
         server.start()
@@ -51,7 +50,7 @@ def test_the_automation_sensor_materializes_a_landed_file_and_records_its_evalua
             )
             assert evaluations[0]["requested"] == ["2018-01-22"]
             runs = instance.get_runs(filters=dg.RunsFilter(tags={AUTOMATION_CONDITION_TAG: "true"}))
-            assert [run.tags.get("dagster/partition") for run in runs] == ["2018-01-22"]
+            assert [run.tags.get(PARTITION_NAME_TAG) for run in runs] == ["2018-01-22"]
             assert instance.get_dynamic_partitions("source_files") == ["2018-01-22"]
         finally:
             instance.dispose()

@@ -25,6 +25,7 @@ def run_benchmark(script: str, out: Path, *args: str, timeout: float = 240) -> d
     return json.loads((out / f"{Path(script).stem}.json").read_text())
 
 
+@pytest.mark.slow
 def test_sensor_tick_smoke(tmp_path):
     plot = tmp_path / "plot.png"
     results = run_benchmark("sensor_tick.py", tmp_path, "--sizes", "20", "60", "--repeats", "2",
@@ -39,6 +40,7 @@ def test_sensor_tick_smoke(tmp_path):
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_first_turn_on_smoke(tmp_path):
     results = run_benchmark("first_turn_on.py", tmp_path, "--files", "25", "--caps", "10", "25",
                             "--run-creation-samples", "2")
@@ -64,6 +66,7 @@ def test_notebook_suite_with_no_notebooks(tmp_path):
     assert results["notebooks"] == [] and results["note"] == "no notebooks present"
 
 
+@pytest.mark.notebook
 def test_notebook_suite_times_a_notebook(tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()

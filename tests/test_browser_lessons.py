@@ -37,8 +37,9 @@ import nbformat
 import pytest
 from repo_scripts import make_learner_notebooks as learner
 
-from dagster_and_etl.teaching.dagster_dev import free_port
-from dagster_and_etl.teaching.processes import stop_process_group
+from dagster_and_etl.teaching.live import chromium
+from dagster_and_etl.teaching.live.dagster_dev import free_port
+from dagster_and_etl.teaching.live.processes import stop_process_group
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 LEARNER_COPIES = [learner.LEARNER_DIR / lesson.name for lesson in learner.lesson_notebooks()]
@@ -47,11 +48,7 @@ LINKED_FOLDERS = ("docs",)
 KERNEL_EXIT_TIMEOUT_SECONDS = 60
 FIXTURE = REPO_DIR / "tests" / "fixtures" / "90_fixture_lesson.ipynb"
 ARTIFACTS = REPO_DIR / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
+CHROMIUM, CHROMIUM_ARGS = chromium.EXECUTABLE, chromium.LAUNCH_ARGS
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # User settings: no news pop-up over the widgets, no autosave, and every cell kept in the page
 # (JupyterLab 4 otherwise renders only the cells in view).
@@ -75,7 +72,7 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
-def _descendants(pid: int) -> dict[int, str]:
+def _descendants(pid: int) -> dict[int, bytes]:
     """Every process below `pid`, with its command line (kernels get their own process groups)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -326,7 +323,8 @@ class RunAllProgress:
 
     def __init__(self, page, settle_seconds: float = 5.0):
         self.page, self.settle_seconds = page, settle_seconds
-        self.last_seen, self.quiet_since = None, None
+        self.last_seen: tuple | None = None
+        self.quiet_since: float | None = None
 
     def cells_ran(self) -> int | None:
         progress = self.page.evaluate(_PROGRESS_JS)

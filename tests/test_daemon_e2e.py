@@ -6,9 +6,10 @@ import pytest
 
 from dagster_and_etl import settings, warehouse
 from dagster_and_etl.sample_data import day_csv, source_days
-from dagster_and_etl.teaching.daemon_view import DaemonView, wait_until
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
-from dagster_and_etl.teaching.processes import live_processes_in_group
+from dagster_and_etl.teaching.live.daemon_view import DaemonView, wait_until
+from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.live.processes import live_processes_in_group
+from dagster_and_etl.defs.sensors import dynamic_sensor
 
 pytestmark = pytest.mark.daemon
 
@@ -19,14 +20,14 @@ def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_p
     data_root = tmp_path / "data"
     settings.source_dir(data_root).mkdir(parents=True)
     database = settings.database_path(data_root)
-    server = DagsterDevServer(data_root, tmp_path / "dagster_home", sensor_interval_seconds=1)
+    server = DagsterDevServer(data_root, settings.dagster_home(tmp_path), sensor_interval_seconds=1)
     days = source_days()[:3]
     try:
         server.start()
         pgid = server.process.pid
         # The instance runs with the shipped settings: the duckdb pool has one slot, per run.
         assert server.graphql(POOL_CONFIG)["instance"]["poolConfig"] == {"poolGranularity": "run", "defaultPoolLimit": 1}
-        server.start_sensor("dynamic_sensor")
+        server.start_sensor(dynamic_sensor.name)
         for day in days:  # one tick requests all three: they queue together
             (settings.source_dir(data_root) / f"{day.isoformat()}.csv").write_text(day_csv(day))
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 
+from collections.abc import Sequence
+
 import dagster as dg
 import duckdb
 import pytest
@@ -19,8 +21,9 @@ import pytest
 from dagster_and_etl import settings, warehouse
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import arrival_time, day_csv, source_days, stamp
-from dagster_and_etl.teaching.daemon_view import DaemonView, wait_until
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.live.daemon_view import DaemonView, wait_until
+from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
+from dagster_and_etl.dagster_private import PARTITION_NAME_TAG, RUN_KEY_TAG
 
 pytestmark = pytest.mark.daemon
 
@@ -69,22 +72,24 @@ def land(server, day) -> str:
     return day.isoformat()
 
 
-def events(daemon: DaemonView, run: dg.DagsterRun, event_type: dg.DagsterEventType) -> list:
+def events(daemon: DaemonView, run: dg.DagsterRun, event_type: dg.DagsterEventType) -> Sequence[dg.EventLogEntry]:
     return daemon.instance.all_logs(run.run_id, of_type=event_type)
 
 
 def run_for(daemon: DaemonView, key: str) -> dg.DagsterRun | None:
-    runs = [run for run in daemon.runs() if run.tags.get("dagster/partition") == key]
+    runs = [run for run in daemon.runs() if run.tags.get(PARTITION_NAME_TAG) == key]
     return runs[-1] if runs else None
 
 
 def finished_run(daemon: DaemonView, run_id: str) -> dg.DagsterRun:
-    return wait_until(
+    run = wait_until(
         lambda: (run := daemon.instance.get_run_by_id(run_id)) and run.status in {
             dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED
         } and run,
         timeout_seconds=240, waiting_for=f"run {run_id} to finish",
     )
+    assert isinstance(run, dg.DagsterRun)
+    return run
 
 
 def rows(server) -> dict[str, int]:
@@ -106,7 +111,7 @@ def test_a_run_that_cannot_get_the_lock_is_retried_and_loads_the_file(server, da
     assert run.status == dg.DagsterRunStatus.SUCCESS, daemon.run_failure(run)
     assert len(events(daemon, run, dg.DagsterEventType.STEP_SUCCESS)) == 1
     assert rows(server) == {key: 8}
-    assert [r.run_id for r in daemon.runs() if r.tags.get("dagster/partition") == key] == [run.run_id]
+    assert [r.run_id for r in daemon.runs() if r.tags.get(PARTITION_NAME_TAG) == key] == [run.run_id]
 
 
 def test_when_retries_run_out_re_executing_the_run_or_touching_the_file_loads_it(server, daemon):
@@ -142,5 +147,5 @@ def test_when_retries_run_out_re_executing_the_run_or_touching_the_file_loads_it
     )
     new_run = finished_run(daemon, new_run.run_id)
     assert new_run.status == dg.DagsterRunStatus.SUCCESS, daemon.run_failure(new_run)
-    assert new_run.tags["dagster/run_key"] != failed[second].tags["dagster/run_key"]
+    assert new_run.tags[RUN_KEY_TAG] != failed[second].tags[RUN_KEY_TAG]
     assert rows(server)[second] == 8

@@ -8,14 +8,14 @@ import pytest
 from dagster_and_etl import warehouse
 from dagster_and_etl.definitions_automation import build_definitions
 from dagster_and_etl.defs import automation
-from dagster_and_etl.teaching.automation import requested
-from dagster_and_etl.teaching.quiet import QUIET_RUN_CONFIG
-from dagster_and_etl.teaching.run_loop import sensor_context
-from dagster_and_etl.teaching.workspace import LessonWorkspace
+from dagster_and_etl.teaching.display.automation import requested
+from dagster_and_etl.teaching.kernel.quiet import QUIET_RUN_CONFIG
+from dagster_and_etl.teaching.simulation.ticks import sensor_context
+from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args).replace(tzinfo=timezone.utc)
 
 
 @pytest.fixture
@@ -54,22 +54,23 @@ def test_the_sensors_start_stopped_and_the_sensor_requests_no_runs(workspace):
     assert isinstance(defs.resolve_sensor_def("automation_condition_sensor"), dg.AutomationConditionSensorDefinition)
 
 
+@pytest.mark.slow
 def test_a_late_file_an_on_time_file_and_a_replaced_file_each_run_once(workspace):
     defs = build_definitions(workspace.root)
     state = {}
     assert tick(workspace, defs, state, utc(2018, 2, 2, 4)) == {}  # the baseline
     assert tick(workspace, defs, state, utc(2018, 2, 2, 6)) == {}  # no file: nothing requested, nothing failed
-    workspace.drop("late", at=utc(2018, 2, 2, 8))
+    workspace.drop("late", mtime=utc(2018, 2, 2, 8))
     assert tick(workspace, defs, state, utc(2018, 2, 2, 8)) == {
         ("raw_partition_data", "2018-02-01"): True, ("raw_dynamic_partition_data", "2018-02-01"): True,
     }
     assert tick(workspace, defs, state, utc(2018, 2, 2, 9)) == {}
-    workspace.drop("on_time", at=utc(2018, 2, 3, 5))
+    workspace.drop("on_time", mtime=utc(2018, 2, 3, 5))
     assert tick(workspace, defs, state, utc(2018, 2, 3, 5)) == {
         ("raw_partition_data", "2018-02-02"): True, ("raw_dynamic_partition_data", "2018-02-02"): True,
     }
     assert tick(workspace, defs, state, utc(2018, 2, 3, 6)) == {}
-    workspace.drop("bad_price", at=utc(2018, 2, 3, 7))  # replaced by a bad version: requested, fails
+    workspace.drop("bad_price", mtime=utc(2018, 2, 3, 7))  # replaced by a bad version: requested, fails
     assert tick(workspace, defs, state, utc(2018, 2, 3, 7)) == {
         ("raw_partition_data", "2018-02-02"): False, ("raw_dynamic_partition_data", "2018-02-02"): False,
     }

@@ -23,7 +23,7 @@ class Demo:
 
     def __init__(self, *args: str):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dagster_and_etl.teaching.demo", *args],
+            [sys.executable, "-m", "dagster_and_etl.instructor.demo", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -13,9 +13,9 @@ import subprocess
 import pytest
 
 from dagster_and_etl.settings import REPO_DIR
-from dagster_and_etl.teaching.daemon_view import CODE_LOCATION
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer, _dg_cli
-from dagster_and_etl.teaching.processes import live_processes_in_group
+from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer, _dg_cli
+from dagster_and_etl.teaching.live.processes import live_processes_in_group
+from dagster_and_etl import settings
 
 
 def run_dg(*args: str) -> subprocess.CompletedProcess:
@@ -26,12 +26,14 @@ def run_dg(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_dg_check_defs_passes():
     result = run_dg("check", "defs")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully." in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_dg_list_defs_lists_the_assets_their_checks_the_jobs_the_schedule_and_the_sensors():
     result = run_dg("list", "defs", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -49,11 +51,11 @@ def test_dg_list_defs_lists_the_assets_their_checks_the_jobs_the_schedule_and_th
 @pytest.mark.daemon
 @pytest.mark.parametrize("cli", ["dg", "dagster"])
 def test_dg_dev_and_dagster_dev_serve_the_same_code_location(tmp_path, cli):
-    server = DagsterDevServer(tmp_path / "data", tmp_path / "dagster_home", cli=cli)
+    server = DagsterDevServer(tmp_path / "data", settings.dagster_home(tmp_path), cli=cli)
     try:
         server.start()
         pgid = server.process.pid
-        assert server.code_location_names() == [CODE_LOCATION]
+        assert server.code_location_names() == [settings.DEFINITIONS_MODULE]
     finally:
         server.stop()
     assert live_processes_in_group(pgid) == [], f"{cli} dev left processes behind"

@@ -9,11 +9,12 @@ requested (the sensor leaves the file alone).
 
 The table of outcomes in docs/reliability.md is rendered from this catalogue and checked here,
 so the documentation cannot drift from the behaviour. After changing the catalogue, rewrite it
-with `.venv/bin/python tests/test_reliability_bad_input.py`.
+with `.venv/bin/python scripts/bad_input_table.py`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,13 +29,15 @@ from dagster_and_etl.csv_format import COLUMNS, HEADER_LINE, parse_iso_date, rea
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import BAD_DAY, FIRST_DAY, PREPARED_FILES, arrival_time, day_csv, stamp
-from dagster_and_etl.teaching.quiet import quiet
-from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
+from dagster_and_etl.teaching.kernel.quiet import quiet
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
-TABLE_START = "<!-- bad-input-table: generated from tests/test_reliability_bad_input.py -->"
-TABLE_END = "<!-- end of bad-input-table -->"
+# The docs' table is written by scripts/bad_input_table.py (loaded by path: scripts/ is no package).
+_SPEC = importlib.util.spec_from_file_location("bad_input_table", etl_settings.REPO_DIR / "scripts" / "bad_input_table.py")
+assert _SPEC is not None and _SPEC.loader is not None
+bad_input_table = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(bad_input_table)
 
 DAY_FILE = f"{BAD_DAY.isoformat()}{CSV_SUFFIX}"  # 2018-02-02.csv, already loaded before each case
 # The cases' own content differs from what is loaded before, so a load shows in the table.
@@ -247,25 +250,6 @@ CATALOGUE = [
 ]
 
 
-def render_table() -> str:
-    lines = ["| Kind of input | File name | Outcome |", "| --- | --- | --- |"]
-    for case in CATALOGUE:
-        lines.append(f"| {case.kind} | `{case.file_name}` | {case.outcome.render()} |")
-    return "\n".join(lines)
-
-
-def documented_table() -> str:
-    text = DOCS.read_text(encoding="utf-8")
-    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
-    return text[start:end].strip()
-
-
-def write_documented_table() -> None:
-    text = DOCS.read_text(encoding="utf-8")
-    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
-    DOCS.write_text(text[:start] + "\n" + render_table() + "\n" + text[end:], encoding="utf-8")
-
-
 # ---- The runs ---------------------------------------------------------------------------------
 
 
@@ -291,6 +275,7 @@ def loaded_before(tmp_path_factory, instance) -> tuple[Path, str]:
     return root, loop.cursor
 
 
+@pytest.mark.slow  # 29 real runs, about 2 s each
 @pytest.mark.parametrize("number, case", list(enumerate(CATALOGUE)), ids=[c.kind for c in CATALOGUE])
 def test_bad_input_outcome(tmp_path, instance, loaded_before, number, case):
     before_root, cursor = loaded_before
@@ -311,14 +296,14 @@ def test_bad_input_outcome(tmp_path, instance, loaded_before, number, case):
     table_after = read_table(database, DYNAMIC_TABLE)
 
     if case.outcome.kind == "not requested":
-        assert report.requested == [] and not report.failed
+        assert report.run_requests == [] and not report.failed
         pd.testing.assert_frame_equal(table_after, table_before)
         if "logs" in case.outcome.detail:
             logged = case.outcome.detail.split("`")[1]
             assert logged in sensor_log.messages("WARNING")
         return
 
-    assert [r.partition_key for r in report.requested] == [case.partition_key]
+    assert [r.partition_key for r in report.run_requests] == [case.partition_key]
     if case.outcome.kind == "rejected":
         assert report.failed == {case.partition_key: case.outcome.detail}
         pd.testing.assert_frame_equal(table_after, table_before)
@@ -344,11 +329,6 @@ def test_the_catalogue_covers_at_least_fifteen_kinds():
 
 
 def test_the_documented_outcomes_are_the_catalogues():
-    assert documented_table() == render_table(), (
-        "docs/reliability.md is out of date: run .venv/bin/python tests/test_reliability_bad_input.py"
+    assert bad_input_table.documented_table() == bad_input_table.render_table(CATALOGUE), (
+        "docs/reliability.md is out of date: run .venv/bin/python scripts/bad_input_table.py"
     )
-
-
-if __name__ == "__main__":
-    write_documented_table()
-    print(f"wrote the bad-input table into {DOCS}")

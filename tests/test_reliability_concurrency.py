@@ -26,8 +26,8 @@ from dagster_and_etl.csv_format import read_source_file
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.file_scan import CSV_SUFFIX, run_key
 from dagster_and_etl.sample_data import FIRST_DAY, arrival_time, day_csv, source_days, stamp, write_sample_data
-from dagster_and_etl.teaching.quiet import quiet
-from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
+from dagster_and_etl.teaching.kernel.quiet import quiet
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
 WORKERS = Path(__file__).resolve().parent / "reliability_workers.py"
@@ -73,6 +73,7 @@ def workers(tmp_path):
     started.stop_all()
 
 
+@pytest.mark.slow
 def test_a_reader_never_sees_a_lock_error_while_runs_write(tmp_path, workers):
     root = tmp_path / "root"
     write_sample_data(root, include_extras=False)
@@ -109,6 +110,7 @@ def land_first_day(tmp_path: Path) -> tuple[Path, str, Path]:
     return root, key, path
 
 
+@pytest.mark.slow
 def test_a_run_killed_inside_its_transaction_leaves_the_previous_rows(tmp_path, workers):
     root, key, path = land_first_day(tmp_path)
     assert workers.result(workers.start("load", str(root), key)) == {"runs": 1, "failures": []}
@@ -149,6 +151,7 @@ def wait_for_flag(flag: Path, process: subprocess.Popen, what: str, timeout_seco
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_a_run_that_read_an_older_version_never_overwrites_a_newer_one(tmp_path, workers):
     """The race: run 1 reads version 1 and waits its turn for the lock; version 2 lands and run 2
     loads it; then run 1 reaches the database. Its commit must not bring version 1 back."""
@@ -188,6 +191,7 @@ UNREADABLE_CURSORS = {
 }
 
 
+@pytest.mark.slow
 def test_the_sensor_survives_unreadable_cursors_without_losing_files(tmp_path):
     root = tmp_path / "root"
     source = etl_settings.source_dir(root)
@@ -213,9 +217,9 @@ def test_the_sensor_survives_unreadable_cursors_without_losing_files(tmp_path):
             warnings = sensor_log.messages("WARNING")
             assert any(m.startswith("Discarding a cursor this sensor cannot read") for m in warnings), label
             # Every file is requested again; the runs already made are skipped by their run key.
-            assert sorted(r.partition_key for r in report.requested) == sorted(present), label
+            assert sorted(r.partition_key for r in report.run_requests) == sorted(present), label
             assert report.succeeded == [new_key] and not report.failed, label
             assert len(report.skipped_run_keys) == len(present) - 1, label
-            assert loop.tick().requested == [], f"{label}: the next cursor is readable and complete"
+            assert loop.tick().run_requests == [], f"{label}: the next cursor is readable and complete"
 
     assert warehouse.row_counts(etl_settings.database_path(root), DYNAMIC_TABLE) == {key: 8 for key in present}

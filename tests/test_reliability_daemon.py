@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from contextlib import contextmanager
 
@@ -14,13 +13,14 @@ from dagster_and_etl import settings as etl_settings
 from dagster_and_etl import warehouse
 from dagster_and_etl.file_scan import CURSOR_FORMAT, CSV_SUFFIX
 from dagster_and_etl.sample_data import arrival_time, day_csv, source_days, stamp
-from dagster_and_etl.teaching.dagster_dev import DEFINITIONS_MODULE, HOST, DagsterDevServer, _dagster_cli
-from dagster_and_etl.teaching.run_loop import RUN_KEY_TAG
-from test_reliability_security import LOOPBACK, listening_addresses
+from dagster_and_etl.teaching.live.dagster_dev import HOST, DagsterDevServer
+from dagster_and_etl.teaching.simulation.run_loop import RUN_KEY_TAG
+from listening import LOOPBACK, listening_addresses
+from dagster_and_etl.defs.sensors import dynamic_sensor
 
 pytestmark = pytest.mark.daemon
 
-SENSOR = "dynamic_sensor"
+SENSOR = dynamic_sensor.name
 COURSE_CURSOR = '{"2018-01-22.csv": 1516600000.0}'  # the course sensor's {filename: mtime} format
 DAYS = source_days()[:3]
 
@@ -45,10 +45,7 @@ def test_dagster_dev_listens_on_loopback_only(server):
 
 
 def test_the_daemon_reads_past_the_course_cursor_and_loses_no_file(server):
-    subprocess.run(
-        [*_dagster_cli(), "sensor", "cursor", SENSOR, "--set", COURSE_CURSOR, "-m", DEFINITIONS_MODULE],
-        env=server.env, cwd=server.dagster_home, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=120,
-    )
+    server.sensor_command("cursor", SENSOR, "--set", COURSE_CURSOR)
     assert stored_cursor(server) == COURSE_CURSOR
     server.start_sensor(SENSOR)
     database = etl_settings.database_path(server.data_root)

@@ -30,6 +30,7 @@ import shutil
 import tempfile
 import uuid
 from collections import Counter
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,7 +48,7 @@ from dagster_and_etl.defs.assets import load_partition_file
 from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
-from dagster_and_etl.teaching.run_loop import RUN_KEY_TAG, DaemonLikeLoop
+from dagster_and_etl.teaching.simulation.run_loop import RUN_KEY_TAG, DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
 # A small pool of names, so that histories revisit the same files. A key need not be a date.
@@ -419,7 +420,7 @@ def reset(instance: dg.DagsterInstance) -> None:
 
 
 histories = st.lists(events, min_size=4, max_size=14)
-common = dict(
+common: dict[str, Any] = dict(
     deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
@@ -450,6 +451,7 @@ common = dict(
 )
 @example(history=[Junk(kind) for kind in JUNK_KINDS] + [Tick()], max_runs=100, queued=False)
 # A queued run executes after its file was replaced, then after it was deleted.
+@pytest.mark.slow
 @example(history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", 1), RunQueue(), Tick()], max_runs=1, queued=True)
 @example(history=[Land("2018-01-22", 0), Tick(), Delete("2018-01-22"), RunQueue()], max_runs=1, queued=True)
 def test_histories_with_the_assets_load_function(instance, history, max_runs, queued):
@@ -463,6 +465,7 @@ def test_histories_with_the_assets_load_function(instance, history, max_runs, qu
     history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", BAD_VERSION), Tick(), Land("extra trades", 2)],
     max_runs=1,
 )
+@pytest.mark.slow
 def test_histories_with_real_runs(instance, history, max_runs):
     reset(instance)
     check_history(instance, DaemonLikeLoop, history, max_runs)
@@ -485,6 +488,7 @@ def version_rows(name: str, version: int) -> list[tuple]:
     return comparable_rows(read_text_rows(file_text(name, version), name))
 
 
+@pytest.mark.slow
 def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back_changed(one_file_scenario):
     folder, loop, rows_of = one_file_scenario
     key = NAMES[0]
@@ -492,7 +496,7 @@ def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back_ch
     assert loop.tick().succeeded == [key]
 
     folder.apply(Delete(key))
-    assert loop.tick().requested == []
+    assert loop.tick().run_requests == []
     assert rows_of(key) == version_rows(key, 0), "deleting a file deletes no rows"
 
     folder.apply(Land(key, 1))  # it comes back (here with other values)
@@ -510,13 +514,14 @@ def test_a_file_moved_away_and_back_unchanged_is_skipped_by_its_run_key(one_file
 
     parked = path.with_name(path.name + ".away")
     path.rename(parked)
-    assert loop.tick().requested == []
+    assert loop.tick().run_requests == []
     parked.rename(path)
     report = loop.tick()
     assert report.succeeded == [] and len(report.skipped_run_keys) == 1
     assert rows_of(key) == version_rows(key, 0)
 
 
+@pytest.mark.slow
 def test_a_file_restored_with_an_old_name_mtime_and_size_is_not_loaded_until_touched(one_file_scenario):
     # The known limit of run keys: `cp -p` of an old version after a newer one was loaded gives a
     # run key the daemon has already run, so it is skipped; touching the file gives it a new one.

@@ -17,7 +17,6 @@ import urllib.request
 from pathlib import Path
 
 import dagster as dg
-import psutil
 import pytest
 
 from dagster_and_etl import settings as etl_settings
@@ -26,32 +25,19 @@ from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
-from dagster_and_etl.teaching.dagster_dev import HOST, free_port
-from dagster_and_etl.teaching.processes import live_processes_in_group, stop_process_group
-from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
+from dagster_and_etl.teaching.live.dagster_dev import HOST, free_port
+from dagster_and_etl.teaching.live.processes import stop_process_group
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
+from listening import LOOPBACK, listening_addresses
 
 REPO = Path(__file__).resolve().parent.parent
-LOOPBACK = {"127.0.0.1", "::1"}
-
-
-def listening_addresses(process_group: int) -> set[tuple[str, int]]:
-    """Every (address, port) a process of this process group listens on (TCP)."""
-    found = set()
-    for pid in live_processes_in_group(process_group):
-        try:
-            connections = psutil.Process(pid).net_connections(kind="inet")
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        found |= {(c.laddr.ip, c.laddr.port) for c in connections if c.status == psutil.CONN_LISTEN}
-    return found
-
-
 # ---- Keys cannot reach outside the source folder ---------------------------------------------
 
 OUTSIDE_KEYS = ["../x", "../staging/data", "/etc/passwd", "x/../../x", "sub/x", "..\\x", ".hidden"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", OUTSIDE_KEYS)
 def test_a_key_outside_the_source_folder_is_refused_by_a_real_run(tmp_path, key):
     root = tmp_path / "root"
@@ -83,6 +69,7 @@ INJECTING_NAMES = [
 ]
 
 
+@pytest.mark.slow
 def test_file_names_built_to_inject_sql_load_as_plain_data(tmp_path):
     root = tmp_path / "root"
     source = etl_settings.source_dir(root)
@@ -122,6 +109,7 @@ def test_make_dagster_binds_dg_dev_to_loopback():
     assert arguments[arguments.index("-h") + 1] == HOST
 
 
+@pytest.mark.slow
 def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_its_token(tmp_path):
     port = free_port()
     env = {

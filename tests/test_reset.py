@@ -1,4 +1,4 @@
-"""`python -m dagster_and_etl.reset ROOT` on a temporary copy of the repository's data/."""
+"""`python -m dagster_and_etl.instructor.reset ROOT` on a temporary copy of the repository's data/."""
 
 import os
 import shutil
@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from dagster_and_etl import settings
-from dagster_and_etl.reset import reset
-from dagster_and_etl.sample_data import PREPARED_FILES, arrival_time, source_days
+from dagster_and_etl.instructor.reset import reset
+from dagster_and_etl.sample_data import PREPARED_FILES, arrival_time, source_days, write_sample_data
 
 REPO_DATA = settings.REPO_DIR / "data"
 
@@ -66,7 +66,7 @@ def test_reset_restores_the_committed_sample_files_and_removes_the_rest(used_roo
 
 
 def test_reset_is_idempotent_and_runs_from_the_command_line(used_root: Path, tmp_path: Path):
-    command = [sys.executable, "-m", "dagster_and_etl.reset", str(used_root)]
+    command = [sys.executable, "-m", "dagster_and_etl.instructor.reset", str(used_root)]
     first = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=True)
     assert "removed staging/data.duckdb" in first.stdout
     snapshot = files_under(used_root)
@@ -78,7 +78,7 @@ def test_reset_is_idempotent_and_runs_from_the_command_line(used_root: Path, tmp
 def test_reset_refuses_a_folder_that_is_not_a_data_root(tmp_path: Path):
     (tmp_path / "dagster_home").mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "dagster_and_etl.reset", str(tmp_path)], capture_output=True, text=True
+        [sys.executable, "-m", "dagster_and_etl.instructor.reset", str(tmp_path)], capture_output=True, text=True
     )
     assert result.returncode == 1
     assert "does not look like a data root" in result.stderr
@@ -87,8 +87,6 @@ def test_reset_refuses_a_folder_that_is_not_a_data_root(tmp_path: Path):
 
 def test_the_committed_data_is_what_the_generator_writes(tmp_path: Path):
     """Reset regenerates the files: that is only right if the generator writes the committed bytes."""
-    from dagster_and_etl.sample_data import write_sample_data
-
     write_sample_data(tmp_path)
     for folder in ("source", "extras"):
         assert files_under(tmp_path / folder) == files_under(REPO_DATA / folder)

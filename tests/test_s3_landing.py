@@ -16,9 +16,9 @@ from dagster_and_etl.csv_format import HEADER_LINE
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.defs.assets import VALID_FILE_CHECK
 from dagster_and_etl.sample_data import day_csv, source_days
-from dagster_and_etl.teaching.object_store import CREDENTIALS, LocalObjectStore
-from dagster_and_etl.teaching.quiet import quiet
-from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
+from dagster_and_etl.teaching.live.object_store import CREDENTIALS, LocalObjectStore
+from dagster_and_etl.teaching.kernel.quiet import quiet
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import S3_TABLE, read_table, row_counts
 
 PREFIX = "incoming/"
@@ -67,6 +67,7 @@ def put_day(store: LocalObjectStore, day: str, text: str | None = None) -> None:
     store.put(f"{PREFIX}{day}.csv", day_csv(date.fromisoformat(day)) if text is None else text)
 
 
+@pytest.mark.slow
 def test_objects_land_and_load_with_their_version_and_junk_is_never_requested(bucket, loop):
     for day in DAYS[:3]:
         put_day(bucket, day)
@@ -78,17 +79,17 @@ def test_objects_land_and_load_with_their_version_and_junk_is_never_requested(bu
 
     with quiet() as log:
         report = loop.tick()
-    assert sorted(r.partition_key for r in report.requested) == DAYS[:3]
+    assert sorted(r.partition_key for r in report.run_requests) == DAYS[:3]
     assert sorted(report.succeeded) == DAYS[:3] and not report.failed
     assert any("bad...key.csv" in m for m in log.messages("WARNING"))
     assert row_counts(database(loop), S3_TABLE) == {day: 8 for day in DAYS[:3]}
     # Every row names the object version it came from: the run key the sensor requested.
     table = read_table(database(loop), S3_TABLE)
-    requested = {r.partition_key: r.run_key for r in report.requested}
+    requested = {r.partition_key: r.run_key for r in report.run_requests}
     assert {k: set(g) for k, g in table.groupby("partition_key")["source_version"]} == {
         k: {v} for k, v in requested.items()
     }
-    assert loop.tick().requested == []
+    assert loop.tick().run_requests == []
 
 
 def test_a_replaced_object_is_loaded_again_and_replaces_its_rows(bucket, loop):
@@ -98,7 +99,7 @@ def test_a_replaced_object_is_loaded_again_and_replaces_its_rows(bucket, loop):
     corrected = day_csv(source_days()[0], "corrected")
     put_day(bucket, DAYS[0], corrected)
     report = loop.tick()
-    assert [r.partition_key for r in report.requested] == [DAYS[0]] and report.succeeded == [DAYS[0]]
+    assert [r.partition_key for r in report.run_requests] == [DAYS[0]] and report.succeeded == [DAYS[0]]
     after = read_table(database(loop), S3_TABLE)
     assert len(after) == 8 and sorted(after.share_price) != sorted(before.share_price)
 
@@ -112,22 +113,23 @@ def test_a_multipart_upload_is_requested_once_complete_whatever_its_last_modifie
         Bucket=bucket.bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=day_csv(source_days()[1]).encode()
     )
     put_day(bucket, DAYS[0])
-    assert [r.partition_key for r in loop.tick().requested] == [DAYS[0]]
+    assert [r.partition_key for r in loop.tick().run_requests] == [DAYS[0]]
     bucket.client.complete_multipart_upload(
         Bucket=bucket.bucket, Key=key, UploadId=upload["UploadId"],
         MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]},
     )
     report = loop.tick()
-    assert [r.partition_key for r in report.requested] == [DAYS[1]] and report.succeeded == [DAYS[1]]
+    assert [r.partition_key for r in report.run_requests] == [DAYS[1]] and report.succeeded == [DAYS[1]]
     assert row_counts(database(loop), S3_TABLE) == {DAYS[0]: 8, DAYS[1]: 8}
 
 
+@pytest.mark.slow
 def test_a_backlog_drains_under_the_per_tick_cap(bucket, loop, monkeypatch):
     monkeypatch.setenv(settings.MAX_RUNS_PER_TICK_ENV, "2")
     for day in DAYS[:5]:
         put_day(bucket, day)
     reports = loop.drain()
-    assert [len(r.requested) for r in reports] == [2, 2, 1, 0]
+    assert [len(r.run_requests) for r in reports] == [2, 2, 1, 0]
     assert row_counts(database(loop), S3_TABLE) == {day: 8 for day in DAYS[:5]}
 
 
@@ -139,9 +141,9 @@ def test_an_unreadable_cursor_costs_no_object(bucket, loop):
     with quiet() as log:
         report = loop.tick()
     assert any(m.startswith("Discarding a cursor this sensor cannot read") for m in log.messages("WARNING"))
-    assert sorted(r.partition_key for r in report.requested) == DAYS[:2]
+    assert sorted(r.partition_key for r in report.run_requests) == DAYS[:2]
     assert report.succeeded == [DAYS[1]] and len(report.skipped_run_keys) == 1
-    assert loop.tick().requested == []
+    assert loop.tick().run_requests == []
 
 
 def test_a_bad_object_fails_its_check_naming_the_key_and_row_and_keeps_the_rows(bucket, loop):
@@ -163,6 +165,7 @@ def test_a_bad_object_fails_its_check_naming_the_key_and_row_and_keeps_the_rows(
     assert check.metadata["file"].value == f"{PREFIX}{DAYS[0]}.csv" and check.metadata["row"].value == 3
 
 
+@pytest.mark.slow
 def test_listing_pages_beyond_1000_keys(bucket, loop, monkeypatch):
     monkeypatch.setenv(settings.MAX_RUNS_PER_TICK_ENV, "5000")
     names = [f"trades-{n:05d}" for n in range(1_100)]
@@ -180,5 +183,5 @@ def test_with_no_bucket_configured_the_sensor_skips_and_says_what_to_set(tmp_pat
     monkeypatch.delenv(settings.S3_BUCKET_ENV, raising=False)
     with dg.instance_for_test() as instance:
         report = DaemonLikeLoop(build_definitions(tmp_path), instance, sensor_name=SENSOR).tick()
-    assert report.requested == []
+    assert report.run_requests == []
     assert report.skip_message.startswith(f"No landing bucket is configured: set {settings.S3_BUCKET_ENV}")

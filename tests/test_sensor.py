@@ -12,7 +12,7 @@ from dagster_and_etl.defs.resources import SourceFolder
 from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.file_scan import decode_cursor
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
-from dagster_and_etl.teaching.run_loop import DaemonLikeLoop, evaluate_sensor
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop, evaluate_sensor
 from dagster_and_etl.warehouse import DYNAMIC_TABLE
 
 MORNING = datetime(2018, 2, 1, 5, 0, tzinfo=timezone.utc)
@@ -23,11 +23,11 @@ def day(n: int):
 
 
 def land_day(ws, n: int, at: datetime, variant: str = "original"):
-    return ws.land(f"{day(n).isoformat()}.csv", day_csv(day(n), variant), at=at)
+    return ws.land(f"{day(n).isoformat()}.csv", day_csv(day(n), variant), mtime=at)
 
 
 def tick(ws, cursor):
-    return evaluate_sensor(ws.defs, ws.instance, "dynamic_sensor", cursor)
+    return evaluate_sensor(ws.defs, ws.instance, dynamic_sensor.name, cursor)
 
 
 def source_context(ws, cursor):
@@ -100,7 +100,7 @@ def test_replaced_file_is_requested_again_with_a_new_run_key(empty_workspace):
     [".hidden.csv", "notes.txt", "2018-01-22.csv.part", "2018-01-22.csv.tmp", "README", "data.CSVX", ".csv"],
 )
 def test_hidden_partial_and_non_csv_files_are_never_requested(empty_workspace, name):
-    empty_workspace.land(name, day_csv(day(0)), at=MORNING)
+    empty_workspace.land(name, day_csv(day(0)), mtime=MORNING)
     result = tick(empty_workspace, None)
     assert result.run_requests == []
 
@@ -113,7 +113,7 @@ def test_subfolders_are_never_requested(empty_workspace):
 
 def test_partial_file_is_requested_once_renamed(empty_workspace):
     ws = empty_workspace
-    partial = ws.land("2018-01-22.csv.part", day_csv(day(0))[:50], at=MORNING)
+    partial = ws.land("2018-01-22.csv.part", day_csv(day(0))[:50], mtime=MORNING)
     first = tick(ws, None)
     partial.write_text(day_csv(day(0)))
     partial.rename(ws.source / "2018-01-22.csv")
@@ -162,7 +162,7 @@ def test_unreadable_cursor_is_recovered_with_a_warning(workspace, bad_cursor, ca
 
 def test_unusable_file_name_is_reported_not_requested(empty_workspace, capfd):
     ws = empty_workspace
-    ws.land("a...b.csv", day_csv(day(0)), at=MORNING)
+    ws.land("a...b.csv", day_csv(day(0)), mtime=MORNING)
     land_day(ws, 1, MORNING)
     with source_context(ws, None) as context:
         result = dynamic_sensor(context)
@@ -186,20 +186,21 @@ def test_deleted_file_leaves_the_cursor_and_comes_back_as_new(empty_workspace):
     assert requested_keys(tick(ws, second.cursor)) == ["2018-01-22"]
 
 
+@pytest.mark.slow
 def test_runs_requested_over_several_ticks_load_each_file_once_with_its_latest_content(empty_workspace):
     ws = empty_workspace
     loop = DaemonLikeLoop(ws.defs, ws.instance)
     land_day(ws, 0, MORNING)
     land_day(ws, 1, MORNING)
     assert loop.tick().succeeded == ["2018-01-22", "2018-01-23"]
-    ws.land("2018-01-24.csv.part", day_csv(day(2))[:40], at=MORNING)
-    assert loop.tick().requested == []
+    ws.land("2018-01-24.csv.part", day_csv(day(2))[:40], mtime=MORNING)
+    assert loop.tick().run_requests == []
     os.rename(ws.source / "2018-01-24.csv.part", ws.source / "2018-01-24.csv")
-    ws.land("2018-01-24.csv", day_csv(day(2)), at=MORNING + timedelta(hours=1))
+    ws.land("2018-01-24.csv", day_csv(day(2)), mtime=MORNING + timedelta(hours=1))
     land_day(ws, 0, MORNING + timedelta(hours=2), variant="corrected")
     report = loop.tick()
     assert sorted(report.succeeded) == ["2018-01-22", "2018-01-24"]
-    assert loop.tick().requested == []
+    assert loop.tick().run_requests == []
 
     rows = ws.table(DYNAMIC_TABLE)
     assert ws.row_counts(DYNAMIC_TABLE) == {"2018-01-22": 8, "2018-01-23": 8, "2018-01-24": 8}
@@ -208,11 +209,12 @@ def test_runs_requested_over_several_ticks_load_each_file_once_with_its_latest_c
     assert sorted(corrected.share_price.tolist()) == sorted(expected)
 
 
+@pytest.mark.slow
 def test_daemon_like_loop_skips_run_keys_already_launched(workspace):
     first = DaemonLikeLoop(workspace.defs, workspace.instance)
     assert len(first.tick().succeeded) == 10
     # A fresh cursor (lost state) asks for everything again; the run keys stop any re-run.
     again = DaemonLikeLoop(workspace.defs, workspace.instance).tick()
-    assert len(again.requested) == 10
+    assert len(again.run_requests) == 10
     assert len(again.skipped_run_keys) == 10
     assert again.succeeded == []

@@ -11,7 +11,7 @@ from dagster_and_etl import warehouse
 from dagster_and_etl.csv_format import read_source_text
 from dagster_and_etl.file_scan import read_landed_file
 from dagster_and_etl.sample_data import arrival_time, day_csv, stamp
-from dagster_and_etl.teaching.checks import assert_same, assert_same_partition_keys, assert_same_rows
+from dagster_and_etl.teaching.sandbox.checks import assert_same, assert_same_partition_keys, assert_same_rows
 
 NOW = datetime(2018, 1, 26, tzinfo=timezone.utc)
 

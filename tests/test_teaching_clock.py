@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from dagster_and_etl.teaching.clock import (
+from dagster_and_etl.teaching.simulation.clock import (
     FAILURE,
     FILE_ARRIVAL,
     RUN,

@@ -1,7 +1,7 @@
 import json
 
 from dagster_and_etl.file_scan import LandedFile, encode_cursor
-from dagster_and_etl.teaching.cursors import cursor_diff, describe_file, readable_cursor
+from dagster_and_etl.teaching.display.cursors import cursor_diff, describe_file, readable_cursor
 
 OLD = LandedFile("2018-01-25.csv", 1_516_942_800 * 10**9, 374)
 NEW = LandedFile("2018-01-25.csv", 1_517_634_600 * 10**9, 371)

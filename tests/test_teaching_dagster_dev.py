@@ -1,4 +1,4 @@
-"""The SIGTERM guard of `teaching.dagster_dev`: a process terminated with SIGTERM (a kernel stopped
+"""The SIGTERM guard of `teaching.live.dagster_dev`: a process terminated with SIGTERM (a kernel stopped
 by its manager) stops its `dagster dev` servers first, although `atexit` does not run.
 
 No real server here: a stand-in with a `stop()` is registered, in a child process that then
@@ -17,7 +17,7 @@ CHILD = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from dagster_and_etl.teaching import dagster_dev
+    from dagster_and_etl.teaching.live import dagster_dev
 
     class StandIn:
         def stop(self):

@@ -6,7 +6,7 @@ import matplotlib.dates as mdates
 import pytest
 from matplotlib.colors import to_hex
 
-from dagster_and_etl.teaching.clock import (
+from dagster_and_etl.teaching.simulation.clock import (
     FAILURE,
     FILE_ARRIVAL,
     FILE_EXPECTED,
@@ -19,7 +19,7 @@ from dagster_and_etl.teaching.clock import (
     TimelineEvent,
     clock_time,
 )
-from dagster_and_etl.teaching.display import OUTCOME_COLOURS, events_table, table, timeline
+from dagster_and_etl.teaching.display.tables import OUTCOME_COLOURS, events_table, table, timeline
 
 DAY = date(2018, 2, 2)
 

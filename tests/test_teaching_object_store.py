@@ -5,11 +5,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from dagster_and_etl.teaching.object_store import LocalObjectStore, landed_files
+from dagster_and_etl.teaching.live.object_store import LocalObjectStore, landed_files
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def store():
+    # One store per test: a test that uploads, or starts a store of its own (which resets moto's
+    # in-process state), must not change what the next test lists.
     with LocalObjectStore(bucket="test-landing") as running:
         for day in range(20, 30):
             running.put(f"daily/2018-01-{day}.csv", "date\n")
@@ -57,11 +59,12 @@ def test_stop_closes_the_port_and_is_safe_twice():
         assert probe.connect_ex((host, port)) != 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ending", ["", "raise RuntimeError('a cell failed')"])
 def test_the_server_does_not_outlive_its_process(ending):
     # A notebook that never reaches its last cell: the kernel exits (or dies), the server goes with it.
     script = (
-        "from dagster_and_etl.teaching.object_store import LocalObjectStore\n"
+        "from dagster_and_etl.teaching.live.object_store import LocalObjectStore\n"
         "store = LocalObjectStore().start()\n"
         "print(store.port, flush=True)\n" + ending
     )

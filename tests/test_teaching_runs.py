@@ -1,4 +1,4 @@
-"""Quiet runs (`teaching.quiet`) and run summaries (`teaching.runs`), on real runs of the
+"""Quiet runs (`teaching.kernel.quiet`) and run summaries (`teaching.simulation.runs`), on real runs of the
 reference job in a lesson workspace."""
 
 import asyncio
@@ -7,10 +7,10 @@ import warnings
 import dagster as dg
 import pytest
 
-from dagster_and_etl.teaching import runs
-from dagster_and_etl.teaching.quiet import QUIET_RUN_CONFIG, hide_event_loop_cleanup_warning, quiet_run_config
-from dagster_and_etl.teaching.runs import failure_message, relative_to_root, run_summary
-from dagster_and_etl.teaching.workspace import LessonWorkspace
+from dagster_and_etl.teaching.kernel.quiet import QUIET_RUN_CONFIG, hide_event_loop_cleanup_warning
+from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
+from dagster_and_etl.teaching.simulation.runs import failure_message, relative_to_root, run_summary
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +35,6 @@ def test_quiet_run_config_silences_the_console_logger_only(ws, capfd):
     # The run's events are still stored in the instance.
     assert ws.instance.get_run_by_id(quiet.run_id).is_success
     assert any(e.is_step_success for e in quiet.all_events)
-
-
-def test_quiet_run_config_keeps_other_settings():
-    ops = {"ops": {"a": {"config": {"n": 1}}}}
-    assert quiet_run_config(ops) == {**QUIET_RUN_CONFIG, **ops}
-    assert quiet_run_config() == QUIET_RUN_CONFIG
-    assert quiet_run_config()["loggers"] is not None
 
 
 def test_the_event_loop_cleanup_warning_is_hidden_and_nothing_else(ws):
@@ -104,7 +97,9 @@ def test_relative_to_root():
     assert relative_to_root("/tmp/x-1 stays", None) == "/tmp/x-1 stays"
 
 
-def test_run_loop_reports_failures_with_the_same_message():
-    from dagster_and_etl.teaching import run_loop
-
-    assert run_loop.failure_message is runs.failure_message
+def test_run_loop_reports_failures_with_the_same_message(ws):
+    ws.drop("bad_value")
+    expected = "2018-02-02.csv, row 5 (line 6): amount is not a number: 'n/a'"
+    assert failure_message(run(ws, "2018-02-02", run_config=QUIET_RUN_CONFIG).all_events) == expected
+    loop = DaemonLikeLoop(ws.defs, ws.instance)
+    assert loop.execute("import_partition_job", "2018-02-02", tags={}) == expected

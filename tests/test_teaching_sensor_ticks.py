@@ -5,12 +5,12 @@ import pytest
 
 from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.sample_data import PREPARED_FILES
-from dagster_and_etl.teaching.landing import land_day, land_prepared, land_text, remove, rename
-from dagster_and_etl.teaching.quiet import quiet
-from dagster_and_etl.teaching.run_loop import DaemonLikeLoop
-from dagster_and_etl.teaching.sensor_playground import SensorPlayground
-from dagster_and_etl.teaching.sensor_ticks import call_sensor, evaluate_tick, play_ticks, tick_lines
-from dagster_and_etl.teaching.workspace import LessonWorkspace
+from dagster_and_etl.teaching.sandbox.workspace import land_day, land_prepared, land_text, remove, rename
+from dagster_and_etl.teaching.kernel.quiet import quiet
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
+from dagster_and_etl.teaching.display.playground import SensorPlayground, play_ticks, tick_lines
+from dagster_and_etl.teaching.simulation.ticks import TickOutcome, call_sensor, evaluate_sensor
+from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
 
 
 def utc(*args):
@@ -30,20 +30,20 @@ def test_landing_stamps_the_file_and_only_a_new_name_moves_the_folder(ws):
     land_prepared(ws, "corrected", mtime=utc(2018, 2, 3, 5, 10))  # same name: rewritten in place
     assert os.stat(ws.source / "2018-01-25.csv").st_mtime == utc(2018, 2, 3, 5, 10).timestamp()
     assert os.stat(ws.source).st_mtime == utc(2018, 1, 26, 5).timestamp()
-    land_prepared(ws, "late", mtime=utc(2018, 2, 2, 4, 50), at=utc(2018, 2, 3, 8))
+    land_prepared(ws, "late", mtime=utc(2018, 2, 2, 4, 50), folder_mtime=utc(2018, 2, 3, 8))
     assert os.stat(ws.source / "2018-02-01.csv").st_mtime == utc(2018, 2, 2, 4, 50).timestamp()
     assert os.stat(ws.source).st_mtime == utc(2018, 2, 3, 8).timestamp()
     land_text(ws, "notes.txt", "x", mtime=utc(2018, 2, 3, 9))
-    rename(ws, "notes.txt", "notes.md", at=utc(2018, 2, 3, 10))
+    rename(ws, "notes.txt", "notes.md", folder_mtime=utc(2018, 2, 3, 10))
     assert os.stat(ws.source / "notes.md").st_mtime == utc(2018, 2, 3, 9).timestamp()
-    remove(ws, "notes.md", at=utc(2018, 2, 3, 11))
+    remove(ws, "notes.md", folder_mtime=utc(2018, 2, 3, 11))
     assert os.stat(ws.source).st_mtime == utc(2018, 2, 3, 11).timestamp()
 
 
 def test_direct_call_and_evaluate_tick_agree_and_stay_quiet(ws, capfd):
     land_day(ws, date(2018, 1, 25))
     direct = call_sensor(dynamic_sensor, ws.resources, None)
-    through = evaluate_tick(ws.defs, ws.instance, "dynamic_sensor", None)
+    through = TickOutcome.of_evaluation(None, evaluate_sensor(ws.defs, ws.instance, dynamic_sensor.name, None))
     assert direct.run_requests == through.run_requests == [("2018-01-25.csv@1516942800000000000:374", "2018-01-25")]
     assert direct.added_partitions == through.added_partitions == ["2018-01-25"]
     assert direct.cursor_after == through.cursor_after
@@ -68,9 +68,10 @@ def test_play_ticks_runs_each_file_once_and_reports_failures(ws, capsys):
         ("bad file", lambda w: land_prepared(w, "bad_price", mtime=utc(2018, 2, 3, 5))),
         ("nothing", lambda w: None),
     ]
-    played = play_ticks(steps, ws, DaemonLikeLoop(ws.defs, ws.instance, "dynamic_sensor"))
-    assert [t.report.succeeded for t in played] == [["2018-01-25"], [], []]
-    assert list(played[1].report.failed) == ["2018-02-02"]
+    played = play_ticks(steps, ws, DaemonLikeLoop(ws.defs, ws.instance, dynamic_sensor.name))
+    assert [t.succeeded for t in played] == [["2018-01-25"], [], []]
+    assert list(played[1].failed) == ["2018-02-02"]
+    assert [t.label for t in played] == ["first", "bad file", "nothing"]
     shown = capsys.readouterr().out
     assert "== bad file" in shown and "share_price must be greater than 0" in shown and str(ws.root) not in shown
 
@@ -86,7 +87,7 @@ def test_quiet_captures_stderr_and_strips_dagster_prefixes():
 
 
 def test_playground_functions_and_widget(ws):
-    playground = SensorPlayground(ws, DaemonLikeLoop(ws.defs, ws.instance, "dynamic_sensor"), start=utc(2018, 2, 3, 4))
+    playground = SensorPlayground(ws, DaemonLikeLoop(ws.defs, ws.instance, dynamic_sensor.name), start=utc(2018, 2, 3, 4))
     assert playground.drop("partial").startswith("2018-02-03 04:30 dropped 2018-02-02.csv.part")
     assert "run requests: 0" in playground.tick()
     playground.drop("on_time")

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from dagster_and_etl.teaching.tracebacks import short_tracebacks
+from dagster_and_etl.teaching.kernel.tracebacks import short_tracebacks
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 LESSONS = sorted((REPO_DIR / "notebooks").glob("[0-9][0-9]_*.ipynb"))

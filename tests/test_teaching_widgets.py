@@ -10,9 +10,9 @@ import ipywidgets as widgets
 import pandas as pd
 import pytest
 
-from dagster_and_etl.teaching.clock import RUN, SUCCESS, TimelineEvent, clock_time
-from dagster_and_etl.teaching.display import timeline
-from dagster_and_etl.teaching.widgets import LiveView, time_options, time_slider
+from dagster_and_etl.teaching.simulation.clock import RUN, SUCCESS, TimelineEvent, clock_time
+from dagster_and_etl.teaching.display.tables import timeline
+from dagster_and_etl.teaching.display.widgets import LiveView, time_options, time_slider
 
 DAY = date(2018, 2, 2)
 

@@ -8,20 +8,18 @@ import dagster as dg
 import pytest
 import yaml
 
-# The run queue's own blocking decision, and a run that declares the pool, as the queue sees them.
-from dagster._core.op_concurrency_limits_counter import GlobalOpConcurrencyLimitsCounter
-from dagster._core.storage.dagster_run import DagsterRun, RunOpConcurrency
-
 from dagster_and_etl import settings
+# The run queue's own blocking decision, and the pools a run declares, as the queue sees them.
+from dagster_and_etl.dagster_private import GlobalOpConcurrencyLimitsCounter, RunOpConcurrency
 from dagster_and_etl.warehouse import WRITER_POOL
 from dagster_and_etl.writer_pool import record_writer_pool
 
 SHIPPED_CONCURRENCY = yaml.safe_load(settings.INSTANCE_CONFIG.read_text())["concurrency"]
 
 
-def _writer_run(status: dg.DagsterRunStatus) -> DagsterRun:
+def _writer_run(status: dg.DagsterRunStatus) -> dg.DagsterRun:
     pools = RunOpConcurrency(root_key_counts={WRITER_POOL: 1}, has_unconstrained_root_nodes=False, all_pools={WRITER_POOL})
-    return DagsterRun(job_name="import_dynamic_partition_job", status=status, run_op_concurrency=pools)
+    return dg.DagsterRun(job_name="import_dynamic_partition_job", status=status, run_op_concurrency=pools)
 
 
 def _queue_blocks_a_second_writer(instance: dg.DagsterInstance) -> bool:
@@ -50,6 +48,7 @@ def test_only_a_recorded_pool_holds_back_the_second_writer_in_the_first_pass(rec
         assert _queue_blocks_a_second_writer(instance) is recorded_first
 
 
+@pytest.mark.slow
 def test_the_command_records_the_pool_in_the_instance_of_dagster_home(tmp_path):
     (tmp_path / "dagster.yaml").write_text(settings.INSTANCE_CONFIG.read_text())
     subprocess.run(

@@ -44,7 +44,7 @@ def version_metadata(version: FileVersion) -> dict:
 
 def rejected(err: SourceFileError) -> LoadRefused:
     """A file that breaks a rule: the failed check and the run's failure name the file, row and problem."""
-    metadata = {"file": str(err.file), "problem": err.problem}
+    metadata: dict[str, str | int] = {"file": str(err.file), "problem": err.problem}
     if err.row is not None:
         metadata["row"] = err.row
     if err.line is not None:

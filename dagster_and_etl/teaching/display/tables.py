@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from dagster_and_etl.teaching.clock import (
+from dagster_and_etl.teaching.simulation.clock import (
     FAILURE,
     FILE_ARRIVAL,
     FILE_EXPECTED,

@@ -14,14 +14,16 @@ import socket
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from dagster_and_etl import settings
 from dagster_and_etl.file_scan import LandedFile, is_landed_csv_name
 
-HOST = "127.0.0.1"
+HOST = settings.LOOPBACK_HOST
 # moto accepts any credentials; fixed ones keep boto3 away from the machine's own AWS settings.
 CREDENTIALS = {"aws_access_key_id": "lesson", "aws_secret_access_key": "lesson", "region_name": "us-east-1"}
 
@@ -81,7 +83,7 @@ class LocalObjectStore:
         self.bucket = bucket
         self._server: ThreadedMotoServer | None = None
         self.endpoint_url: str | None = None
-        self.client = None
+        self.client: Any = None  # a boto3 S3 client once started (boto3 ships no types)
 
     def start(self) -> "LocalObjectStore":
         # The server logs every request through werkzeug: keep that out of cell outputs.
@@ -99,6 +101,7 @@ class LocalObjectStore:
 
     @property
     def port(self) -> int:
+        assert self.endpoint_url is not None, "the store is not started"
         return int(self.endpoint_url.rsplit(":", 1)[1])
 
     def put(self, key: str, body: bytes | str) -> None:

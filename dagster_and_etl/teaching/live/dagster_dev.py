@@ -25,11 +25,11 @@ import dagster as dg
 import yaml
 
 from dagster_and_etl import settings
+from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.teaching.live.processes import stop_process_group
 from dagster_and_etl.writer_pool import record_writer_pool
-from dagster_and_etl.teaching.processes import stop_process_group
 
-DEFINITIONS_MODULE = "dagster_and_etl.definitions"
-HOST = "127.0.0.1"
+HOST = settings.LOOPBACK_HOST
 
 
 def free_port() -> int:
@@ -92,12 +92,12 @@ class DagsterDevServer:
         port: int | None = None,
         cli: str = "dagster",
         lock_timeout_seconds: int | None = None,
-        module: str = DEFINITIONS_MODULE,
+        module: str = settings.DEFINITIONS_MODULE,
     ):
         if cli not in DEV_COMMANDS:
             raise ValueError(f"cli must be one of {', '.join(DEV_COMMANDS)}, got {cli!r}")
-        if cli == "dg" and module != DEFINITIONS_MODULE:
-            raise ValueError(f"dg dev loads the project's [tool.dg] module, {DEFINITIONS_MODULE}, not {module}")
+        if cli == "dg" and module != settings.DEFINITIONS_MODULE:
+            raise ValueError(f"dg dev loads the project's [tool.dg] module, {settings.DEFINITIONS_MODULE}, not {module}")
         self.cli = cli
         self.data_root = Path(data_root)
         self.dagster_home = Path(dagster_home)
@@ -155,10 +155,12 @@ class DagsterDevServer:
         return self
 
     def _wait_until_ready(self, timeout_seconds: float) -> None:
+        process = self.process
+        assert process is not None, "start() starts the process first"
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.cli} dev exited with code {self.process.returncode}; see {self.log_path}")
+            if process.poll() is not None:
+                raise RuntimeError(f"{self.cli} dev exited with code {process.returncode}; see {self.log_path}")
             try:
                 with urllib.request.urlopen(f"{self.url}/server_info", timeout=2) as response:
                     if response.status == 200:
@@ -186,10 +188,14 @@ class DagsterDevServer:
         data = self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")
         return sorted(entry["name"] for entry in data["workspaceOrError"]["locationEntries"])
 
-    def start_sensor(self, name: str = "dynamic_sensor") -> None:
+    def start_sensor(self, name: str = dynamic_sensor.name) -> None:
         """Turn a sensor on, as the UI's toggle does: the daemon then ticks it by itself."""
+        self.sensor_command("start", name)
+
+    def sensor_command(self, *arguments: str) -> None:
+        """`dagster sensor ARGUMENTS -m MODULE` on this server's instance (`start`, `cursor --set`...)."""
         subprocess.run(
-            [*_dagster_cli(), "sensor", "start", name, "-m", self.module],
+            [*_dagster_cli(), "sensor", *arguments, "-m", self.module],
             env=self.env,
             cwd=self.dagster_home,
             check=True,

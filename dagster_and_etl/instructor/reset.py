@@ -1,6 +1,6 @@
 """Return a data root to its pristine lesson state, for instructors between classes.
 
-`python -m dagster_and_etl.reset [DATA_ROOT]` (default: `$DAGSTER_ETL_DATA_DIR`, else the
+`python -m dagster_and_etl.instructor.reset [DATA_ROOT]` (default: `$DAGSTER_ETL_DATA_DIR`, else the
 repository's `data/`):
 - writes the sample files back (`source/` and `extras/`, with their modification times);
 - removes every other file or folder in `source/` (dropped, partial or bad files);
@@ -16,8 +16,6 @@ from pathlib import Path
 
 from dagster_and_etl import settings
 from dagster_and_etl.sample_data import write_sample_data
-
-DAGSTER_HOME_DIR = "dagster_home"
 
 
 def _remove(path: Path) -> None:
@@ -52,10 +50,10 @@ def reset(root: Path) -> list[str]:
         database.parent.rmdir()
         done.append(f"removed the empty {database.parent.relative_to(root)}/")
 
-    dagster_home = root / DAGSTER_HOME_DIR
+    dagster_home = settings.dagster_home(root)
     if dagster_home.exists():
         _remove(dagster_home)
-        done.append(f"removed {DAGSTER_HOME_DIR}/")
+        done.append(f"removed {settings.DAGSTER_HOME_DIR}/")
     return done
 
 

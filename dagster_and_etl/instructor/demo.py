@@ -1,6 +1,6 @@
 """The scripted live demo: the reference project under `dagster dev`, and a morning of files landing.
 
-    python -m dagster_and_etl.teaching.demo [--step-seconds 20] [--sensor-interval 5] [--data-root DIR]
+    python -m dagster_and_etl.instructor.demo [--step-seconds 20] [--sensor-interval 5] [--data-root DIR]
 
 It starts `dagster dev` (webserver and daemon) on 127.0.0.1 with a short sensor interval, turns
 the file sensor on and, every `--step-seconds`, lands a file in `source/`, printing what to look
@@ -10,7 +10,7 @@ file, a corrected re-upload, and a bad file (a failed run that names the file, r
 By default it works on a temporary copy of the sample data, deleted at the end: the repository's
 `data/` is never touched and the demo can be replayed at once. `--data-root data` plays it on
 the repository's `data/` instead (its Dagster home is then `data/dagster_home`, kept after the
-demo for browsing); `python -m dagster_and_etl.reset` puts `data/` back afterwards.
+demo for browsing); `python -m dagster_and_etl.instructor.reset` puts `data/` back afterwards.
 
 Ctrl-C (or SIGTERM) stops everything it started: the whole `dagster dev` process group,
 including runs in progress.
@@ -29,9 +29,9 @@ from pathlib import Path
 
 from dagster_and_etl import settings
 from dagster_and_etl.sample_data import BAD_DAY, LATE_DAY, PREPARED_FILES, arrival_time, stamp, write_sample_data
-from dagster_and_etl.teaching.daemon_view import DaemonView, ui_page, wait_until
-from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
-from dagster_and_etl.teaching.workspace import LessonWorkspace, drop_prepared
+from dagster_and_etl.teaching.live.daemon_view import DaemonView, ui_page, wait_until
+from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace, drop_prepared
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def _finish_partial(root: Path) -> str:
 
 
 def _land_late(root: Path) -> str:
-    drop_prepared(root, "late", at=arrival_time(LATE_DAY))
+    drop_prepared(root, "late", mtime=arrival_time(LATE_DAY))
     return (
         f"source/{PREPARED_FILES['late'].target_name} lands late, with a modification time older "
         "than the 2018-02-02 file."
@@ -66,12 +66,12 @@ def _land_late(root: Path) -> str:
 
 
 def _land_corrected(root: Path) -> str:
-    drop_prepared(root, "corrected", at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    drop_prepared(root, "corrected", mtime=datetime.now(timezone.utc) - timedelta(seconds=1))
     return f"source/{PREPARED_FILES['corrected'].target_name} is re-uploaded with corrected values."
 
 
 def _land_bad(root: Path) -> str:
-    drop_prepared(root, "bad_price", at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    drop_prepared(root, "bad_price", mtime=datetime.now(timezone.utc) - timedelta(seconds=1))
     return f"source/{PREPARED_FILES['bad_price'].target_name} is re-uploaded: {PREPARED_FILES['bad_price'].description}."
 
 
@@ -138,6 +138,12 @@ def _stop_point() -> None:
         raise KeyboardInterrupt
 
 
+def _stopping() -> bool:
+    """`_stop_point()` where a condition is checked: False, unless it raises."""
+    _stop_point()
+    return False
+
+
 def _pause(seconds: float) -> None:
     if _stop_requested.wait(seconds):
         raise KeyboardInterrupt
@@ -148,9 +154,10 @@ def play(data_root: Path, dagster_home: Path, step_seconds: float, sensor_interv
     daemon = None
     try:
         _say(f"Starting dagster dev over {data_root} (10 to 20 seconds)...")
-        server.start()
-        _say(f"dagster dev is up at {server.url} (process group {server.process.pid}; log: {server.log_path})")
-        daemon = DaemonView(server.dagster_home)
+        process = server.start().process
+        assert process is not None
+        _say(f"dagster dev is up at {server.url} (process group {process.pid}; log: {server.log_path})")
+        daemon = view = DaemonView(server.dagster_home)
         server.start_sensor()
         files = sorted(p.name for p in settings.source_dir(data_root).glob("*.csv"))
         _say(f"The sensor is on, ticking every {sensor_interval} s: {ui_page(server.url, 'sensor')}")
@@ -158,12 +165,12 @@ def play(data_root: Path, dagster_home: Path, step_seconds: float, sensor_interv
             _say(f"Its first tick requests the {len(files)} files already in source/; they run one at a time")
             _say(f"(DuckDB takes one writer at a time). Watch them: {ui_page(server.url, 'runs')}")
             wait_until(
-                lambda: _stop_point() or (len(daemon.runs()) >= len(files) and daemon.runs_are_finished()),
+                lambda: _stopping() or (len(view.runs()) >= len(files) and view.runs_are_finished()),
                 timeout_seconds=60 + 30 * len(files),
                 waiting_for=f"the runs of the {len(files)} files already in source/",
                 interval_seconds=1,
             )
-            _say(f"Done ({_daemon_so_far(daemon)}). The morning begins.")
+            _say(f"Done ({_daemon_so_far(view)}). The morning begins.")
         for number, event in enumerate(MORNING, start=1):
             _stop_point()
             _say()
@@ -171,7 +178,7 @@ def play(data_root: Path, dagster_home: Path, step_seconds: float, sensor_interv
             _say(f"    Look at: {event.look_at}")
             _say(f"    {ui_page(server.url, event.page)}")
             _pause(step_seconds)
-            _say(f"    {step_seconds:g} s later, {_daemon_so_far(daemon)}")
+            _say(f"    {step_seconds:g} s later, {_daemon_so_far(view)}")
         _say()
         _say("The morning is over.")
         _say(f"The UI stays up at {server.url}. Press Ctrl-C to stop everything.")
@@ -191,7 +198,7 @@ def play(data_root: Path, dagster_home: Path, step_seconds: float, sensor_interv
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dagster_and_etl.teaching.demo", description=__doc__.split("\n\n")[0]
+        prog="python -m dagster_and_etl.instructor.demo", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--step-seconds", type=float, default=20.0, help="time between two files landing (20)")
     parser.add_argument("--sensor-interval", type=int, default=5, help="the sensor's minimum interval in seconds (5)")
@@ -209,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_root is None:
         workspace = LessonWorkspace("demo")
         try:
-            play(workspace.root, workspace.root / "dagster_home", args.step_seconds, args.sensor_interval, args.port)
+            play(workspace.root, settings.dagster_home(workspace.root), args.step_seconds, args.sensor_interval, args.port)
         finally:
             workspace.close()
         return 0
@@ -217,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     root = args.data_root.resolve()
     if not (root / "extras").is_dir():
         write_sample_data(root)
-    play(root, root / "dagster_home", args.step_seconds, args.sensor_interval, args.port)
-    _say(f"The Dagster home is kept in {root / 'dagster_home'}; `python -m dagster_and_etl.reset {root}` clears it.")
+    play(root, settings.dagster_home(root), args.step_seconds, args.sensor_interval, args.port)
+    _say(f"The Dagster home is kept in {settings.dagster_home(root)}; `python -m dagster_and_etl.instructor.reset {root}` clears it.")
     return 0
 
 

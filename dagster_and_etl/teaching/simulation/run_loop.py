@@ -8,32 +8,12 @@ lesson or a test sees both views: what the sensor asked for and what actually ra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import dagster as dg
 
-from dagster_and_etl.teaching.runs import failure_message
-
-RUN_KEY_TAG = "dagster/run_key"
-SENSOR_NAME_TAG = "dagster/sensor_name"
-
-
-def sensor_context(
-    defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None
-) -> dg.SensorEvaluationContext:
-    """A context like the daemon's: the instance (for dynamic partitions) and the definitions' resources."""
-    return dg.build_sensor_context(
-        cursor=cursor,
-        instance=instance,
-        instance_ref=instance.get_ref(),
-        definitions=defs,
-        resources=defs.resources,
-    )
-
-
-def evaluate_sensor(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str, cursor: str | None):
-    """One tick through `evaluate_tick`, the daemon's path: run requests, partition requests, cursor."""
-    return defs.resolve_sensor_def(sensor_name).evaluate_tick(sensor_context(defs, instance, cursor))
+from dagster_and_etl.dagster_private import RUN_KEY_TAG, SENSOR_NAME_TAG
+from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.teaching.simulation.runs import failure_message
+from dagster_and_etl.teaching.simulation.ticks import TickOutcome, evaluate_sensor
 
 
 def run_key_was_launched(instance: dg.DagsterInstance, sensor_name: str, run_key: str) -> bool:
@@ -52,54 +32,36 @@ def register_requested_partitions(instance: dg.DagsterInstance, data) -> list[st
     return registered
 
 
-@dataclass
-class TickReport:
-    """What one tick asked for and what the loop did with it."""
-
-    cursor_before: str | None
-    cursor_after: str | None
-    requested: list[dg.RunRequest]
-    registered_partitions: list[str]
-    skipped_run_keys: list[str] = field(default_factory=list)
-    succeeded: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # partition key -> failure message
-    skip_message: str | None = None
-
-
 class DaemonLikeLoop:
     """Tick a sensor and launch its runs in-process, carrying the cursor from tick to tick."""
 
-    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str = "dynamic_sensor"):
+    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str = dynamic_sensor.name):
         self.defs = defs
         self.instance = instance
         self.sensor_name = sensor_name
         self.cursor: str | None = None
-        self.history: list[TickReport] = []
+        self.history: list[TickOutcome] = []
 
-    def tick(self) -> TickReport:
+    def tick(self) -> TickOutcome:
         data = evaluate_sensor(self.defs, self.instance, self.sensor_name, self.cursor)
-        registered = register_requested_partitions(self.instance, data)
-
-        report = TickReport(
-            cursor_before=self.cursor,
-            cursor_after=data.cursor,
-            requested=list(data.run_requests or []),
-            registered_partitions=registered,
-            skip_message=data.skip_message,
-        )
+        report = TickOutcome.of_evaluation(self.cursor, data)
+        report.registered_partitions = register_requested_partitions(self.instance, data)
         sensor_job = self.defs.resolve_sensor_def(self.sensor_name).job_name
-        for request in report.requested:
-            if run_key_was_launched(self.instance, self.sensor_name, request.run_key):
-                report.skipped_run_keys.append(request.run_key)
+        for request in data.run_requests or []:
+            run_key, partition_key = request.run_key, request.partition_key or ""
+            # As the daemon: only a request with a run key can be skipped as already launched.
+            if run_key is not None and run_key_was_launched(self.instance, self.sensor_name, run_key):
+                report.skipped_run_keys.append(run_key)
                 continue
-            tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: self.sensor_name}
-            failure = self.execute(request.job_name or sensor_job, request.partition_key, tags)
+            tags = {**request.tags, SENSOR_NAME_TAG: self.sensor_name, **({RUN_KEY_TAG: run_key} if run_key else {})}
+            job_name = request.job_name or sensor_job
+            assert job_name is not None, f"{self.sensor_name} names no job, and its request names none"
+            failure = self.execute(job_name, partition_key, tags)
             if failure is None:
-                report.succeeded.append(request.partition_key)
+                report.succeeded.append(partition_key)
             else:
-                report.failed[request.partition_key] = failure
-        if data.cursor is not None:
-            self.cursor = data.cursor
+                report.failed[partition_key] = failure
+        self.cursor = report.cursor_after
         self.history.append(report)
         return report
 
@@ -111,12 +73,12 @@ class DaemonLikeLoop:
         )
         return None if result.success else failure_message(result.all_events)
 
-    def drain(self, max_ticks: int = 1000) -> list[TickReport]:
+    def drain(self, max_ticks: int = 1000) -> list[TickOutcome]:
         """Tick until a tick requests nothing new; return those ticks' reports."""
         reports = []
         for _ in range(max_ticks):
             report = self.tick()
             reports.append(report)
-            if not report.requested:
+            if not report.run_requests:
                 return reports
         raise RuntimeError(f"the sensor still had requests after {max_ticks} ticks")

@@ -6,7 +6,7 @@ sensor ticks, an operator re-runs a partition). `run_until` performs them in tim
 action does the real thing (copies a real file, evaluates a real tick, executes a real run);
 only the waiting is skipped. Actions due at the same moment run in the order they were added.
 
-The events feed `teaching.display.events_table` and `teaching.display.timeline`.
+The events feed `teaching.display.tables.events_table` and `teaching.display.tables.timeline`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import heapq
 import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable, Iterable, Union
+from typing import Callable, Iterable
 
 # The kinds of event a timeline shows, top to bottom when each kind has its own lane.
 FILE_EXPECTED = "file expected"  # when a file is due, whether or not it comes
@@ -37,7 +37,7 @@ OUTCOMES = (SUCCESS, FAILURE, SKIPPED, REQUESTED)
 class TimelineEvent:
     """Something that happened at a moment: what kind, a short label, and how it went.
 
-    `lane` is the timeline row the event sits on. It defaults to the kind (one lane per kind);
+    `lane` is the timeline row the event sits on. It defaults (when empty) to the kind (one lane per kind);
     name an actor instead ("schedule", "sensor") to put a run in the lane of whoever launched it.
     """
 
@@ -46,10 +46,10 @@ class TimelineEvent:
     label: str
     outcome: str | None = None
     detail: str = ""
-    lane: str | None = None
+    lane: str = ""
 
     def __post_init__(self):
-        if self.lane is None:
+        if not self.lane:
             object.__setattr__(self, "lane", self.kind)  # frozen: set once, here
         if self.time.tzinfo is None:
             raise ValueError(f"event time {self.time} has no time zone; use UTC (clock_time does)")
@@ -57,7 +57,7 @@ class TimelineEvent:
             raise ValueError(f"unknown outcome {self.outcome!r}; expected one of {', '.join(OUTCOMES)}")
 
 
-Reported = Union[TimelineEvent, Iterable[TimelineEvent], None]
+Reported = TimelineEvent | Iterable[TimelineEvent] | None
 Action = Callable[[datetime], Reported]
 
 

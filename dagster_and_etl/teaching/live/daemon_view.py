@@ -11,19 +11,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import dagster as dg
-from dagster._core.instance.ref import InstanceRef
-from dagster._core.scheduler.instigation import InstigatorState, InstigatorTick, InstigatorType, TickStatus
 
-from dagster_and_etl.teaching.run_loop import RUN_KEY_TAG, SENSOR_NAME_TAG
-from dagster_and_etl.teaching.runs import failure_message
+from dagster_and_etl import settings
+from dagster_and_etl.dagster_private import (
+    PARTITION_NAME_TAG,
+    RUN_KEY_TAG,
+    SENSOR_NAME_TAG,
+    InstanceRef,
+    InstigatorState,
+    InstigatorTick,
+    InstigatorType,
+    SensorInstigatorData,
+    TickStatus,
+)
+from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.teaching.simulation.runs import failure_message
+from dagster_and_etl.teaching.simulation.ticks import RequestedRun, TickOutcome
 
 FINISHED_RUN_STATUSES = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-CODE_LOCATION = "dagster_and_etl.definitions"  # `dagster dev -m <module>` names the location after the module
 
 T = TypeVar("T")
 
@@ -44,20 +53,10 @@ def wait_until(
         time.sleep(interval_seconds)
 
 
-@dataclass
-class TicksSummary:
-    """What a series of finished ticks did: the run keys launched and the ones skipped."""
-
-    ticks: int = 0
-    statuses: list[str] = field(default_factory=list)
-    launched_run_keys: list[str] = field(default_factory=list)
-    skipped_run_keys: list[str] = field(default_factory=list)
-
-
 class DaemonView:
     """Read-only view of one DAGSTER_HOME: a sensor's stored cursor, its ticks and its runs."""
 
-    def __init__(self, dagster_home: Path, sensor_name: str = "dynamic_sensor"):
+    def __init__(self, dagster_home: Path, sensor_name: str = dynamic_sensor.name):
         self.sensor_name = sensor_name
         self.instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home)))
 
@@ -74,7 +73,8 @@ class DaemonView:
     def stored_cursor(self) -> str | None:
         """The cursor the daemon stored after the sensor's last finished tick."""
         state = self.sensor_state()
-        return state.instigator_data.cursor if state is not None and state.instigator_data else None
+        data = state.instigator_data if state is not None else None
+        return data.cursor if isinstance(data, SensorInstigatorData) else None
 
     def finished_ticks(self) -> list[InstigatorTick]:
         """The sensor's finished ticks, oldest first (a tick in progress is left out)."""
@@ -100,19 +100,36 @@ class DaemonView:
                 return run
         return None
 
-    def summarize_ticks(self, after_tick_id: int = 0) -> TicksSummary:
-        """What the finished ticks after `after_tick_id` did. A run key a tick requested but
-        launched no run for was skipped: a run with that key already existed."""
-        summary = TicksSummary()
-        ticks = [tick for tick in self.finished_ticks() if tick.tick_id > after_tick_id]
-        run_keys = {run.run_id: run.tags.get(RUN_KEY_TAG) for run in self.runs()} if ticks else {}
-        for tick in ticks:
-            summary.ticks += 1
-            summary.statuses.append(tick.status.value)
-            launched = {run_keys.get(run_id) for run_id in tick.run_ids}
-            for run_key in tick.run_keys:
-                (summary.launched_run_keys if run_key in launched else summary.skipped_run_keys).append(run_key)
-        return summary
+    def tick_outcomes(self, after_tick_id: int = 0) -> list[TickOutcome]:
+        """The finished ticks after `after_tick_id`, oldest first, as `TickOutcome`s. A run key a tick
+        requested but launched no run for was skipped: a run with that key already existed. The
+        partitions of the runs it launched are `succeeded` or `failed` once those runs finish."""
+        ticks = self.finished_ticks()
+        runs = {run.run_id: run for run in self.runs()} if ticks and ticks[-1].tick_id > after_tick_id else {}
+        outcomes = []
+        for previous, tick in zip([None, *ticks], ticks):
+            if tick.tick_id <= after_tick_id:
+                continue
+            launched = {runs[run_id].tags.get(RUN_KEY_TAG): runs[run_id] for run_id in tick.run_ids if run_id in runs}
+            outcome = TickOutcome(
+                cursor_before=previous.cursor if previous is not None else None,
+                cursor_after=tick.cursor,
+                run_requests=[
+                    RequestedRun(key, launched[key].tags.get(PARTITION_NAME_TAG) if key in launched else None)
+                    for key in tick.run_keys
+                ],
+                added_partitions=[],
+                skip_message=tick.skip_reason,
+                skipped_run_keys=[key for key in tick.run_keys if key not in launched],
+            )
+            for run in launched.values():
+                partition = run.tags.get(PARTITION_NAME_TAG, "")
+                if run.status == dg.DagsterRunStatus.SUCCESS:
+                    outcome.succeeded.append(partition)
+                elif run.status == dg.DagsterRunStatus.FAILURE:
+                    outcome.failed[partition] = self.run_failure(run) or ""
+            outcomes.append(outcome)
+        return outcomes
 
     def runs_are_finished(self) -> bool:
         return all(run.status in FINISHED_RUN_STATUSES for run in self.runs())
@@ -121,43 +138,19 @@ class DaemonView:
         """The failure message of a failed run (the step's `dg.Failure` description), else None."""
         if run.status != dg.DagsterRunStatus.FAILURE:
             return None
-        events = [
-            record.dagster_event
-            for record in self.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
-        ]
+        records = self.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+        events = [record.dagster_event for record in records if record.dagster_event is not None]
         return failure_message(events)
-
-    def wait_for(
-        self, cursor: str | None, run_keys: list[str], after_tick_id: int, timeout_seconds: float = 120.0
-    ) -> TicksSummary:
-        """Wait until the daemon stored `cursor`, its ticks after `after_tick_id` requested every key
-        of `run_keys`, and every run it launched has finished; return those ticks' summary."""
-
-        def settled() -> TicksSummary | None:
-            if self.stored_cursor() != cursor:
-                return None
-            summary = self.summarize_ticks(after_tick_id)
-            requested = set(summary.launched_run_keys) | set(summary.skipped_run_keys)
-            if not set(run_keys) <= requested or not self.runs_are_finished():
-                return None
-            return summary
-
-        return wait_until(
-            settled,
-            timeout_seconds,
-            lambda: f"the daemon to store the cursor {cursor!r} and finish the runs for {sorted(run_keys)} "
-            f"(stored cursor now: {self.stored_cursor()!r}; ticks since: {self.summarize_ticks(after_tick_id)})",
-        )
 
     def close(self) -> None:
         self.instance.dispose()
 
 
-def ui_page(base_url: str, page: str, sensor_name: str = "dynamic_sensor") -> str:
+def ui_page(base_url: str, page: str, sensor_name: str = dynamic_sensor.name) -> str:
     """A page of the Dagster UI: 'overview', 'sensor', 'runs', 'asset', or a path such as '/runs/<id>'."""
     paths = {
         "overview": "/overview/automation",
-        "sensor": f"/locations/{CODE_LOCATION}/sensors/{sensor_name}",
+        "sensor": f"/locations/{settings.DEFINITIONS_MODULE}/sensors/{sensor_name}",
         "runs": "/runs",
         "asset": "/assets/raw_dynamic_partition_data?view=partitions",
     }

@@ -4,7 +4,7 @@
 - `run_summary(result, root)`: partition, status (success/failure), rows loaded, problem.
 - `relative_to_root(text, root)`: a workspace's temporary root shown as `<root>`.
 
-To run without Dagster's console logs, see `teaching.quiet`.
+To run without Dagster's console logs, see `teaching.kernel.quiet`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_and_etl.teaching.clock import FAILURE, SUCCESS
+from dagster_and_etl.dagster_private import PARTITION_NAME_TAG, TableMetadataSet
+from dagster_and_etl.teaching.simulation.clock import FAILURE, SUCCESS
 
-ROW_COUNT = "dagster/row_count"
 _WRAPPER_ERRORS = {"DagsterExecutionStepExecutionError", "RetryRequestedFromPolicy"}
 
 
@@ -51,9 +51,9 @@ def materialized_rows(result: dg.ExecuteInProcessResult) -> int | None:
     """The row count of the run's materialization (Dagster's standard `dagster/row_count`), or None
     when nothing was materialized."""
     for event in result.get_asset_materialization_events():
-        rows = event.materialization.metadata.get(ROW_COUNT)
+        rows = TableMetadataSet.extract(event.materialization.metadata).row_count
         if rows is not None:
-            return int(rows.value)
+            return rows
     return None
 
 
@@ -64,7 +64,7 @@ def run_summary(result: dg.ExecuteInProcessResult, root: Path | str | None = Non
     """
     problem = "" if result.success else relative_to_root(failure_message(result.all_events), root)
     return {
-        "partition": result.dagster_run.tags.get("dagster/partition", ""),
+        "partition": result.dagster_run.tags.get(PARTITION_NAME_TAG, ""),
         "status": SUCCESS if result.success else FAILURE,
         "rows": materialized_rows(result),
         "problem": problem,

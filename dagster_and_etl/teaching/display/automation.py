@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import dagster as dg
-from dagster._core.definitions.partitions.context import partition_loading_context
 
-from dagster_and_etl.teaching.display import format_time
+from dagster_and_etl.dagster_private import partition_loading_context
+from dagster_and_etl.teaching.display.tables import format_time
 
 SHOWN_KEYS = 3  # a subset with more partitions is shown as a count
 
@@ -111,7 +111,9 @@ def cursor_lines(cursor, asset) -> list[str]:
 def stored_evaluations(instance: dg.DagsterInstance, asset) -> list[dict]:
     """The evaluation records the daemon stored for `asset` (oldest first): the evaluation id, how
     many partitions it requested, which, and how many runs it launched."""
-    records = instance.schedule_storage.get_auto_materialize_asset_evaluations(_asset_key(asset), limit=100)
+    storage = instance.schedule_storage
+    assert storage is not None, "the instance keeps no schedule storage, so no evaluation records"
+    records = storage.get_auto_materialize_asset_evaluations(_asset_key(asset), limit=100)
     rows = []
     for record in sorted(records, key=lambda r: r.evaluation_id):
         evaluation = record.get_evaluation_with_run_ids()

@@ -30,11 +30,6 @@ QUIET_RUN_CONFIG: dict = {"loggers": {"console": {"config": {"log_level": "CRITI
 EVENT_LOOP_CLEANUP_WARNING = r"coroutine 'BaseEventLoop\.shutdown_asyncgens' was never awaited"
 
 
-def quiet_run_config(run_config: dict | None = None) -> dict:
-    """`run_config` with the console logger turned down; the given config wins on everything else."""
-    return {**QUIET_RUN_CONFIG, **(run_config or {})}
-
-
 def hide_event_loop_cleanup_warning() -> None:
     """Ignore the RuntimeWarning a run in a running event loop (a Jupyter kernel) leaves behind.
 

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import ipywidgets as widgets
 from IPython.core.interactiveshell import InteractiveShell
 
-from dagster_and_etl.teaching.clock import clock_time
+from dagster_and_etl.teaching.simulation.clock import clock_time
 
 
 def time_options(day: date, start: str = "00:00", end: str = "12:00", step_minutes: int = 15) -> list[tuple[str, datetime]]:
@@ -63,7 +63,9 @@ def stream_output(text: str, name: str = "stdout") -> dict:
 
 def display_output(item: Any) -> dict:
     """`item` as a display output, the way Jupyter formats a cell's result (a PNG, an HTML table...)."""
-    data, metadata = InteractiveShell.instance().display_formatter.format(item)
+    formatter = InteractiveShell.instance().display_formatter
+    assert formatter is not None  # an InteractiveShell always has one
+    data, metadata = formatter.format(item)
     # Bytes (a PNG) in a widget's state travel as a binary buffer, which the Output widget's
     # front end shows as a broken image: send them as base64 text, as cell outputs are.
     data = {mime: base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value

@@ -71,7 +71,7 @@ MEASURE_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", 
 
 
 @dataclass(frozen=True)
-class SteadyTick:
+class TickCost:
     files: int
     cursor_bytes: int
     median_seconds: float
@@ -85,12 +85,12 @@ def _call(sensor: dg.SensorDefinition, resources: dict, instance: dg.DagsterInst
 
 def measure_steady_ticks(
     strategies: dict[str, Strategy], counts: Sequence[int], repeats: int = 5
-) -> dict[str, list[SteadyTick]]:
+) -> dict[str, list[TickCost]]:
     """For each folder size n: n - 1 files seen, one new. Each strategy's sensor is called
     directly (context, listing, bookkeeping, result); the cursor bytes are exact, the time is the
     median of `repeats` ticks, the strategies interleaved (volatile: compare, never assert)."""
     sensors = {name: folder_sensor(strategy) for name, strategy in strategies.items()}
-    measured: dict[str, list[SteadyTick]] = {name: [] for name in sensors}
+    measured: dict[str, list[TickCost]] = {name: [] for name in sensors}
     with dg.instance_for_test() as instance:
         for count in counts:
             for name, tick in _steady_ticks(strategies, sensors, count, repeats, instance).items():
@@ -100,7 +100,7 @@ def measure_steady_ticks(
 
 def _steady_ticks(
     strategies: dict[str, Strategy], sensors: dict, count: int, repeats: int, instance: dg.DagsterInstance
-) -> dict[str, SteadyTick]:
+) -> dict[str, TickCost]:
     listing = synthetic_listing(count)
     times: dict[str, list[float]] = {name: [] for name in sensors}
     cursors: dict[str, str] = {}
@@ -120,4 +120,4 @@ def _steady_ticks(
                 if [r.partition_key for r in result.run_requests] != [listing[-1].partition_key]:
                     raise AssertionError(f"{name} did not request exactly the one new file")
                 cursors[name] = result.cursor
-    return {name: SteadyTick(count, len(cursors[name].encode()), statistics.median(times[name])) for name in sensors}
+    return {name: TickCost(count, len(cursors[name].encode()), statistics.median(times[name])) for name in sensors}

@@ -1,0 +1,68 @@
+"""Every name this project takes from Dagster's private modules (`dagster._core...`), in one place.
+
+Dagster does not promise these across releases; an upgrade may move or rename any of them.
+Importing them here, and only here, makes such a move fail at once and in one spot:
+`tests/test_dagster_private.py` imports this module and checks each name is what it was.
+Each entry says why the public API does not do.
+"""
+
+from __future__ import annotations
+
+# A partition key must not contain these (Dagster's own check on a new dynamic partition key);
+# the file scan refuses such names before Dagster would fail the whole tick on one.
+from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
+
+# Listing the partitions of an automation evaluation's subset needs the evaluation's instance
+# and time, which only this context manager provides.
+from dagster._core.definitions.partitions.context import partition_loading_context
+
+# The standard table metadata (`dagster/row_count`, which the UI shows), read the way Dagster reads it.
+from dagster._core.definitions.metadata.metadata_set import TableMetadataSet
+
+# What `SensorDefinition.evaluate_tick` returns: the type of a public method's result.
+from dagster._core.definitions.sensor_definition import SensorExecutionData
+
+# Opening the instance a `dagster dev` keeps in a DAGSTER_HOME from another process, by folder.
+from dagster._core.instance.ref import InstanceRef
+
+# The run queue's own blocking decision (tests/test_writer_pool.py asks it about the duckdb pool).
+from dagster._core.op_concurrency_limits_counter import GlobalOpConcurrencyLimitsCounter
+
+# A sensor's stored state and ticks, as `DagsterInstance.all_instigator_state` and `get_ticks` return them.
+from dagster._core.scheduler.instigation import (
+    InstigatorState,
+    InstigatorTick,
+    InstigatorType,
+    SensorInstigatorData,
+    TickStatus,
+)
+
+# The pools a run declares, as the run queue reads them from a `dg.DagsterRun`.
+from dagster._core.storage.dagster_run import RunOpConcurrency
+
+# The tags the daemon puts on the runs it launches; Dagster exports no public constant for them.
+from dagster._core.storage.tags import (
+    AUTOMATION_CONDITION_TAG,
+    PARTITION_NAME_TAG,
+    RUN_KEY_TAG,
+    SENSOR_NAME_TAG,
+)
+
+__all__ = [
+    "AUTOMATION_CONDITION_TAG",
+    "INVALID_PARTITION_SUBSTRINGS",
+    "PARTITION_NAME_TAG",
+    "RUN_KEY_TAG",
+    "SENSOR_NAME_TAG",
+    "GlobalOpConcurrencyLimitsCounter",
+    "InstanceRef",
+    "InstigatorState",
+    "InstigatorTick",
+    "InstigatorType",
+    "RunOpConcurrency",
+    "SensorExecutionData",
+    "SensorInstigatorData",
+    "TableMetadataSet",
+    "TickStatus",
+    "partition_loading_context",
+]

@@ -1,0 +1,1 @@
+"""Tools for the instructor, not the learner: the scripted live demo and the reset between classes."""
