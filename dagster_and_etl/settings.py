@@ -18,6 +18,7 @@ DATA_DIR_ENV = "DAGSTER_ETL_DATA_DIR"
 SENSOR_INTERVAL_ENV = "DAGSTER_ETL_SENSOR_INTERVAL"
 MAX_RUNS_PER_TICK_ENV = "DAGSTER_ETL_MAX_RUNS_PER_TICK"
 LOCK_TIMEOUT_ENV = "DAGSTER_ETL_LOCK_TIMEOUT"
+SENSOR_SETTLE_ENV = "DAGSTER_ETL_SENSOR_SETTLE_SECONDS"
 # The S3 landing zone: a bucket, a prefix in it (the "folder"), and an endpoint URL for a server
 # other than AWS (a local moto server, MinIO). Credentials come from boto3's usual chain
 # (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or ~/.aws). No bucket: the S3 sensor skips.
@@ -29,6 +30,12 @@ DEFAULT_SENSOR_INTERVAL_SECONDS = 30
 # Dagster validates every requested key against the registered partitions on each tick,
 # so a cap keeps the first tick over a full folder short; the backlog drains over ticks.
 DEFAULT_MAX_RUNS_PER_TICK = 100
+# How long the folder sensor keeps the run keys of files changed recently beside its change-time
+# watermark (watermark_cursor). It must exceed how late a change can become visible to a scan:
+# the scan itself and the kernel's coarse clock (milliseconds), a small clock correction, and on
+# NFS the client's attribute cache (acdirmax, 60 s by default). A longer window never delays a
+# request; it only keeps more keys in the cursor (the files changed in the last 2 minutes).
+DEFAULT_SENSOR_SETTLE_SECONDS = 120.0
 # How long a load waits for DuckDB's file lock before it fails the attempt (the asset's retry
 # policy then tries again): readers hold the lock for one query, writers for one transaction.
 DEFAULT_LOCK_TIMEOUT_SECONDS = 10
@@ -71,6 +78,20 @@ def sensor_interval_seconds() -> int:
 def max_runs_per_tick() -> int:
     """The per-tick cap on run requests: read on every tick, so it can be changed live."""
     return _positive_int(MAX_RUNS_PER_TICK_ENV, DEFAULT_MAX_RUNS_PER_TICK)
+
+
+def sensor_settle_seconds() -> float:
+    """The folder sensor's settle window in seconds (a decimal allowed): read on every tick."""
+    raw = os.environ.get(SENSOR_SETTLE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_SENSOR_SETTLE_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{SENSOR_SETTLE_ENV} must be a number of seconds, got {raw!r}") from None
+    if not 0 < value < 86_400 * 365:
+        raise ValueError(f"{SENSOR_SETTLE_ENV} must be more than 0 seconds (and under a year), got {raw!r}")
+    return value
 
 
 def lock_timeout_seconds() -> int:

@@ -49,7 +49,7 @@ class SensorPlayground:
 
     def tick(self) -> str:
         """Tick the sensor once and run what it asks for; return the tick, as `play_ticks` shows it."""
-        for file in scan_folder(self.workspace.source)[0]:
+        for file in scan_folder(self.workspace.source).landed:
             self.seen[file.run_key] = file
         with quiet():
             report = self.loop.tick()

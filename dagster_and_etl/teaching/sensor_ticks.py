@@ -118,7 +118,7 @@ def play_ticks(
     played = []
     for label, step in steps:
         step(workspace)
-        for file in scan_folder(workspace.source)[0]:
+        for file in scan_folder(workspace.source).landed:
             seen[file.run_key] = file
         outcome = call_sensor(sensor, loop.defs.resources, loop.cursor)
         with quiet():

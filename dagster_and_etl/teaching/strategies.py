@@ -109,7 +109,7 @@ def _steady_ticks(
         write_listing(Path(folder), listing[:-1])
         # Caught up: the strategy's own first tick over the n - 1 files (a sensor returning
         # thousands of run requests would only slow the set-up down).
-        seen = resources["source"].scan()[0]
+        seen = resources["source"].scan().landed
         caught_up = {name: strategies[name](None, seen, None).cursor for name in sensors}
         write_listing(Path(folder), listing[-1:])
         for _ in range(repeats):
