@@ -33,8 +33,10 @@ def test_sensor_tick_smoke(tmp_path):
     assert [row["files"] for row in results["sizes"]] == [20, 60]
     for row in results["sizes"]:
         assert row["late_file_detected"] and row["replaced_file_detected"]
+        assert row["atomically_replaced_file_detected"] and row["restored_file_detected"]
         assert row["cursor_bytes"]["course_after_quiet_tick"] == 2  # "{}"
-        assert set(row["tick_seconds"]) == {"floor", "reference", "course_quiet", "course_rerequest"}
+        assert row["cursor_bytes"]["reference"] < 100 < row["cursor_bytes"]["digest_set"]
+        assert set(row["tick_seconds"]) == {"floor", "reference", "digest_set", "course_quiet", "course_rerequest"}
     assert results["targets"]["files"] == 60
     assert plot.read_bytes().startswith(b"\x89PNG")
 

@@ -10,6 +10,7 @@ import pytest
 from dagster_and_etl import settings
 from dagster_and_etl.defs.resources import SourceFolder
 from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.file_scan import encode_cursor, scan_folder
 from dagster_and_etl.watermark_cursor import read_cursor
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
 from dagster_and_etl.teaching.run_loop import DaemonLikeLoop, evaluate_sensor
@@ -216,3 +217,17 @@ def test_daemon_like_loop_skips_run_keys_already_launched(workspace):
     assert len(again.requested) == 10
     assert len(again.skipped_run_keys) == 10
     assert again.succeeded == []
+
+
+def test_the_previous_digest_set_cursor_upgrades_without_losing_or_repeating_a_file(workspace):
+    # The cursor this sensor stored before the change-time watermark: the digests of the run keys
+    # of the ten files it had requested (and the daemon had run).
+    loop = DaemonLikeLoop(workspace.defs, workspace.instance)
+    loop.drain()
+    loop.cursor = encode_cursor({f.digest for f in scan_folder(workspace.source).landed})
+    land_day(workspace, 20, MORNING)
+    land_day(workspace, 21, datetime(2000, 1, 1, tzinfo=timezone.utc))  # a late file with an old mtime
+    report = loop.tick()
+    assert sorted(report.succeeded) == [day(20).isoformat(), day(21).isoformat()] and report.skipped_run_keys == []
+    assert read_cursor(report.cursor_after).warning is None
+    assert loop.tick().requested == []
