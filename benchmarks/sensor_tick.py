@@ -52,18 +52,16 @@ from bench_common import (
     write_results,
 )
 from course_sensor import COURSE_SENSOR_NAME, build_course_sensor
+from digest_set_sensor import DIGEST_SET_SENSOR_NAME, digest_set_sensor
 from dagster_and_etl import settings
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.defs.resources import SourceFolder
-from dagster_and_etl.defs.jobs import import_dynamic_partition_job
-from dagster_and_etl.defs.sensors import dynamic_sensor, request_changes
-from dagster_and_etl.file_scan import plan_digest_tick, scan_changes
+from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.sample_data import stamp
 from dagster_and_etl.teaching.run_loop import evaluate_sensor
 
 REFERENCE_SENSOR_NAME = "dynamic_sensor"
-DIGEST_SET_SENSOR_NAME = "digest_set_sensor"
 TICK_RATIO_TARGET = 1.3  # through evaluate_tick, at the largest size
 CURSOR_BYTES_TARGET = 2048  # at every size, once the folder is quiet
 SETTLE_SECONDS = 0.5  # the benchmark's settle window: waited out before the steady ticks
@@ -79,13 +77,6 @@ def floor_scan(folder: Path) -> int:
             entry.stat()
             count += 1
     return count
-
-
-@dg.sensor(name=DIGEST_SET_SENSOR_NAME, target=import_dynamic_partition_job)
-def digest_set_sensor(context: dg.SensorEvaluationContext, source: SourceFolder) -> dg.SensorResult:
-    """The reference sensor as it was before the change-time watermark: the run-key digest set."""
-    plan = plan_digest_tick(context.cursor, lambda seen: scan_changes(source.folder, seen), settings.max_runs_per_tick())
-    return request_changes(context, plan, str(source.folder), file_partitions)
 
 
 class Contenders:

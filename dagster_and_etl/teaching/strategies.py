@@ -84,22 +84,26 @@ def _call(sensor: dg.SensorDefinition, resources: dict, instance: dg.DagsterInst
 
 
 def measure_steady_ticks(
-    strategies: dict[str, Strategy], counts: Sequence[int], repeats: int = 5
+    strategies: dict[str, Strategy], counts: Sequence[int], repeats: int = 5, quiet_seconds: float = 0.0
 ) -> dict[str, list[SteadyTick]]:
     """For each folder size n: n - 1 files seen, one new. Each strategy's sensor is called
     directly (context, listing, bookkeeping, result); the cursor bytes are exact, the time is the
-    median of `repeats` ticks, the strategies interleaved (volatile: compare, never assert)."""
+    median of `repeats` ticks, the strategies interleaved (volatile: compare, never assert).
+
+    With `quiet_seconds`, the folder stays quiet that long after the strategies caught up, and
+    each has one quiet tick before the new file lands (a settle window then runs out)."""
     sensors = {name: folder_sensor(strategy) for name, strategy in strategies.items()}
     measured: dict[str, list[SteadyTick]] = {name: [] for name in sensors}
     with dg.instance_for_test() as instance:
         for count in counts:
-            for name, tick in _steady_ticks(strategies, sensors, count, repeats, instance).items():
+            for name, tick in _steady_ticks(strategies, sensors, count, repeats, instance, quiet_seconds).items():
                 measured[name].append(tick)
     return measured
 
 
 def _steady_ticks(
-    strategies: dict[str, Strategy], sensors: dict, count: int, repeats: int, instance: dg.DagsterInstance
+    strategies: dict[str, Strategy], sensors: dict, count: int, repeats: int, instance: dg.DagsterInstance,
+    quiet_seconds: float,
 ) -> dict[str, SteadyTick]:
     listing = synthetic_listing(count)
     times: dict[str, list[float]] = {name: [] for name in sensors}
@@ -111,6 +115,9 @@ def _steady_ticks(
         # thousands of run requests would only slow the set-up down).
         seen = resources["source"].scan().landed
         caught_up = {name: strategies[name](None, seen, None).cursor for name in sensors}
+        if quiet_seconds:
+            time.sleep(quiet_seconds)
+            caught_up = {name: strategies[name](caught_up[name], seen, None).cursor for name in sensors}
         write_listing(Path(folder), listing[-1:])
         for _ in range(repeats):
             for name, sensor in sensors.items():
