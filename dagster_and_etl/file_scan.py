@@ -290,9 +290,10 @@ def kept_or_reencoded_cursor(stored: str | None, seen: set[bytes], still_present
     """The digest-set cursor a tick that requests nothing returns.
 
     The stored text itself while it still holds exactly the digests of the files present: a
-    steady tick then never sorts and re-encodes the set (at 100,000 files that is about as much
-    work as the scan). It is re-encoded when a requested file went away (its digest is dropped,
-    so the cursor shrinks with the folder) or when the stored cursor could not be read.
+    steady tick then never sorts and base64-encodes the whole set again (100,000 digests at
+    100,000 files) only to produce the same text. It is re-encoded when a requested file went
+    away (its digest is dropped, so the cursor shrinks with the folder) or when the stored
+    cursor could not be read (so the next tick reads a good one).
     """
     if stored and still_present == seen and warning is None:
         return stored

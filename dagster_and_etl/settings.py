@@ -57,17 +57,22 @@ def database_path(root: Path) -> Path:
     return Path(root) / "staging" / "data.duckdb"
 
 
-def _positive_int(env_name: str, default: int) -> int:
+def _positive_number(env_name: str, default, kind=int):
+    """`env_name` as a `kind` (int: a whole number, at least 1; float: more than 0), else `default`."""
     raw = os.environ.get(env_name, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ValueError(f"{env_name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{env_name} must be at least 1, got {value}")
+        raise ValueError(f"{env_name} must be a {'whole number' if kind is int else 'number'}, got {raw!r}") from None
+    if value <= 0 or value != value or value == float("inf"):  # NaN and infinity parse as floats
+        raise ValueError(f"{env_name} must be {'at least 1' if kind is int else 'more than 0'}, got {raw!r}")
     return value
+
+
+def _positive_int(env_name: str, default: int) -> int:
+    return _positive_number(env_name, default, int)
 
 
 def sensor_interval_seconds() -> int:
@@ -82,16 +87,7 @@ def max_runs_per_tick() -> int:
 
 def sensor_settle_seconds() -> float:
     """The folder sensor's settle window in seconds (a decimal allowed): read on every tick."""
-    raw = os.environ.get(SENSOR_SETTLE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_SENSOR_SETTLE_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{SENSOR_SETTLE_ENV} must be a number of seconds, got {raw!r}") from None
-    if not 0 < value < 86_400 * 365:
-        raise ValueError(f"{SENSOR_SETTLE_ENV} must be more than 0 seconds (and under a year), got {raw!r}")
-    return value
+    return _positive_number(SENSOR_SETTLE_ENV, DEFAULT_SENSOR_SETTLE_SECONDS, float)
 
 
 def lock_timeout_seconds() -> int:

@@ -217,3 +217,16 @@ def test_a_file_written_right_after_the_clock_was_read_is_ahead_of_the_horizon(t
     write(tmp_path / "b.csv", "v1\n")
     plan = real_tick(tmp_path, cursor, 0.05, now_ns=now)
     assert [f.partition_key for f in plan.batch] == ["b"]
+
+
+def test_the_settle_window_is_read_on_every_tick_from_its_environment_variable(monkeypatch):
+    from dagster_and_etl import settings
+
+    monkeypatch.delenv(settings.SENSOR_SETTLE_ENV, raising=False)
+    assert settings.sensor_settle_seconds() == settings.DEFAULT_SENSOR_SETTLE_SECONDS == 120
+    monkeypatch.setenv(settings.SENSOR_SETTLE_ENV, "0.5")
+    assert settings.sensor_settle_seconds() == 0.5
+    for bad in ("0", "-1", "soon", "nan", "inf"):
+        monkeypatch.setenv(settings.SENSOR_SETTLE_ENV, bad)
+        with pytest.raises(ValueError, match=settings.SENSOR_SETTLE_ENV):
+            settings.sensor_settle_seconds()
