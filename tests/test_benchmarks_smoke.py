@@ -59,6 +59,16 @@ def test_landing_to_rows_smoke(tmp_path):
     assert results["summary"]["all_rows_loaded"]
 
 
+@pytest.mark.daemon
+def test_instance_growth_smoke(tmp_path):
+    results = run_benchmark("instance_growth.py", tmp_path, "--sizes", "20", "--ticks", "2", timeout=600)
+
+    rows = {row["design"]: row for row in results["rows"]}
+    assert set(rows) == {"before (digest set)", "after (change-time watermark)"}
+    assert all(row["ticks"] >= 2 and row["stored_cursor_unchanged"] for row in rows.values())
+    assert rows["after (change-time watermark)"]["cursor_bytes"] < rows["before (digest set)"]["cursor_bytes"]
+
+
 def test_notebook_suite_with_no_notebooks(tmp_path):
     (tmp_path / "notebooks").mkdir()
     results = run_benchmark("notebook_suite.py", tmp_path, "--notebooks-dir", str(tmp_path / "notebooks"))

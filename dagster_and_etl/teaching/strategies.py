@@ -73,8 +73,9 @@ MEASURE_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", 
 @dataclass(frozen=True)
 class SteadyTick:
     files: int
-    cursor_bytes: int
+    cursor_bytes: int  # after the tick that found the one new file
     median_seconds: float
+    quiet_cursor_bytes: int  # on a tick that finds nothing, once caught up (and quiet, with `quiet_seconds`)
 
 
 def _call(sensor: dg.SensorDefinition, resources: dict, instance: dg.DagsterInstance, cursor: str | None):
@@ -127,4 +128,7 @@ def _steady_ticks(
                 if [r.partition_key for r in result.run_requests] != [listing[-1].partition_key]:
                     raise AssertionError(f"{name} did not request exactly the one new file")
                 cursors[name] = result.cursor
-    return {name: SteadyTick(count, len(cursors[name].encode()), statistics.median(times[name])) for name in sensors}
+    return {
+        name: SteadyTick(count, len(cursors[name].encode()), statistics.median(times[name]), len(caught_up[name].encode()))
+        for name in sensors
+    }
