@@ -16,7 +16,7 @@ then moves up to the newest change time that is both behind the settle horizon (
 window`, *now* read before the scan) and before the first file the cap left pending; `recent`
 keeps the requested keys still ahead of it. The watermark is always a file's own change time,
 never the clock's, so the cursor depends on the folder alone: a quiet tick returns it unchanged. Once the folder has been quiet for the settle window, `recent` is empty
-and the cursor is about 70 bytes, whatever the number of files.
+and the cursor is 73 bytes, whatever the number of files.
 
 The settle window is what makes this safe where a bare timestamp high-water mark is not:
 - a file that lands *during* a scan has a change time after the tick's *now* (less the kernel's
