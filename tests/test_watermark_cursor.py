@@ -93,6 +93,28 @@ def test_a_file_that_lands_during_the_scan_is_requested_by_a_later_tick():
     assert names(tick(folder, plan.cursor, now_s=260)) == ["during"]
 
 
+def test_two_changes_during_one_scan_are_why_the_clock_is_read_before_it():
+    # During the scan, "unlisted" lands where the listing has already been, then "listed" changes
+    # and is listed: its change time is later than the unlisted file's.
+    def scenario():
+        folder = Folder(landed("a", 100), landed("listed", 100))
+        cursor = tick(folder, None, now_s=150).cursor
+        folder.during_scan = landed("unlisted", 200.001)
+        folder.put(landed("listed", 200.002, mtime_s=2))
+        return folder, cursor
+
+    folder, cursor = scenario()
+    plan = tick(folder, cursor, now_s=200)  # the clock read before the scan
+    assert names(plan) == ["listed"]
+    assert names(tick(folder, plan.cursor, now_s=300)) == ["unlisted"]
+    # Read after the scan, with no window, the horizon would pass the listed file's change time,
+    # the watermark would follow it, and the unlisted file would be behind it for good.
+    folder, cursor = scenario()
+    late_clock = plan_tick(cursor, folder.scan, 0, 100, now_ns=round(200.003 * S))
+    assert names(late_clock) == ["listed"]
+    assert names(tick(folder, late_clock.cursor, now_s=300)) == []
+
+
 def test_a_clock_step_back_loses_nothing_and_asks_for_nothing_again_while_the_clock_is_past_the_watermark():
     folder = Folder(landed("a", 100))
     cursor = tick(folder, tick(folder, None, now_s=101).cursor, now_s=300).cursor
