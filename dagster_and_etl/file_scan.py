@@ -1,12 +1,16 @@
-"""What the file sensor sees: the landed CSV files of a folder, and a compact cursor of them.
+"""What a landing-zone sensor sees: the landed CSV files of a folder, and the run-key digests.
 
 A file is identified by its *run key* `name@mtime_ns:size`: a new file, a late file with an
 old mtime and a file replaced in place all have a run key the sensor has not requested yet.
 
-The cursor stores a 7-byte BLAKE2 digest of each requested run key whose file is still in the
-folder (about 9.3 bytes a file once base64-encoded), so it stays small at 100,000 files and
-shrinks when files go away. A digest collision could hide one changed file; at 100,000 files
-the chance per change is about 1 in 10^12.
+The folder sensor keeps a change-time watermark (`watermark_cursor`); `scan_folder(folder,
+changed_after_ns=...)` is its scan, which reads nothing but the directory and each entry's stat
+for a file behind the watermark. The bucket sensor (S3's LastModified can be older than an
+object's arrival) keeps the *digest set*: a 7-byte BLAKE2 digest of each requested run key whose
+file is still there (`encode_cursor`, about 9.3 bytes a file once base64-encoded), which shrinks
+when files go away. A digest collision could hide one changed file; at 100,000 files the chance
+per change is about 1 in 10^12. The digest set is also the folder sensor's previous cursor, which
+`watermark_cursor` upgrades.
 """
 
 from __future__ import annotations
@@ -16,15 +20,21 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
 
 CSV_SUFFIX = ".csv"
 DIGEST_SIZE = 7
 CURSOR_FORMAT = "run-key-digests/1"
+NO_WATERMARK = -1  # a change time before every file's: "all of them"
+# On POSIX, st_ctime is the inode's change time, which the kernel sets to now on every write,
+# rename or restore; on Windows (Python 3.11) it is the creation time, which a rewrite in place
+# keeps and NTFS "tunnelling" can even carry over to a new file of the same name.
+CHANGE_TIME_IS_KEPT_BY_THE_KERNEL = os.name == "posix"
 # Everything that can make a key unusable, in one pattern: the sensor checks every file's key on
 # every tick, and one regex search settles the common case (a plain name) at once.
 _SUSPECT_IN_KEY = re.compile("|".join(map(re.escape, sorted({"/", "\\", os.sep, *INVALID_PARTITION_SUBSTRINGS}))))
@@ -34,12 +44,17 @@ _SUSPECT_IN_KEY = re.compile("|".join(map(re.escape, sorted({"/", "\\", os.sep, 
 class LandedFile:
     """A CSV file in the source folder (or an object under a bucket's prefix), as one sensor tick
     saw it. `etag` is an object's entity tag (a digest of its content): an object replaced in the
-    same second with the same size still gets a new run key. Files have none."""
+    same second with the same size still gets a new run key. Files have none.
+
+    `landed_ns` is when this version landed: a file's change time (`st_ctime_ns`, see
+    `FileVersion`), an object's LastModified; 0 where it is not known. It is not part of the run
+    key (see `watermark_cursor`), nor of a `LandedFile`'s equality."""
 
     name: str
     mtime_ns: int
     size: int
     etag: str = ""
+    landed_ns: int = field(default=0, kw_only=True, compare=False)
 
     @property
     def partition_key(self) -> str:
@@ -64,7 +79,7 @@ class FileVersion(LandedFile):
     `cp -p` restores) it says in which order versions landed in the folder.
     """
 
-    landed_ns: int = field(kw_only=True)
+    landed_ns: int = field(kw_only=True)  # required here, and compared
 
 
 class FileChangedWhileReading(OSError):
@@ -140,9 +155,16 @@ def usable_name(name: str, unusable: list[str]) -> bool:
     return True
 
 
-def _usable_entries(folder: Path, unusable: list[str]) -> Iterator[Entry]:
-    """(name, mtime_ns, size) of each landed CSV in `folder` whose name can be a partition key;
-    the names that cannot are appended to `unusable`."""
+def _usable_entries(
+    folder: Path, unusable: list[str], changed_after_ns: int = NO_WATERMARK
+) -> Iterator[tuple[str, os.stat_result]]:
+    """(name, stat) of each landed CSV in `folder` whose name can be a partition key and whose
+    change time is after `changed_after_ns`; the names that cannot be a key (among those) are
+    appended to `unusable`.
+
+    A file behind the watermark costs only its directory entry and its stat (the floor of any
+    sensor that notices changed files): the name rules run after the change-time test.
+    """
     with os.scandir(folder) as entries:
         for entry in entries:
             if not is_landed_csv_name(entry.name):
@@ -153,22 +175,40 @@ def _usable_entries(folder: Path, unusable: list[str]) -> Iterator[Entry]:
                 stat = entry.stat()
             except FileNotFoundError:  # removed between listing and stat
                 continue
-            if usable_name(entry.name, unusable):
-                yield entry.name, stat.st_mtime_ns, stat.st_size
+            if stat.st_ctime_ns > changed_after_ns and usable_name(entry.name, unusable):
+                yield entry.name, stat
 
 
-def scan_folder(folder: Path) -> tuple[list[LandedFile], list[str]]:
-    """The landed CSV files of `folder` (subfolders, hidden and partial files left out), and the
-    names of CSV files whose name cannot be a partition key (reported, never requested)."""
+class FolderScan(NamedTuple):
+    """What one scan of a folder saw."""
+
+    landed: list[LandedFile]  # the landed CSV files whose name can be a partition key
+    unusable: list[str]  # landed CSV names that cannot be a partition key (reported, never requested)
+
+
+def scan_folder(folder: Path, changed_after_ns: int = NO_WATERMARK) -> FolderScan:
+    """The landed CSV files of `folder` (subfolders, hidden and partial files left out) whose
+    change time is after `changed_after_ns` (all of them by default), each with its change time
+    as `landed_ns`, and the names among them that cannot be a partition key."""
     unusable: list[str] = []
-    landed = [LandedFile(*entry) for entry in _usable_entries(folder, unusable)]
-    return landed, unusable
+    landed = [
+        LandedFile(name, stat.st_mtime_ns, stat.st_size, landed_ns=stat.st_ctime_ns)
+        for name, stat in _usable_entries(folder, unusable, changed_after_ns)
+    ]
+    return FolderScan(landed, unusable)
 
 
-def find_changes(entries: Iterable[Entry], seen: set[bytes]) -> tuple[list[LandedFile], set[bytes]]:
-    """One sensor tick's view of a listing against the run-key digests `seen` in its cursor: the
-    files whose run key is not in `seen` (new, late or replaced), and the digests in `seen` whose
-    file is still there. Shared by the folder sensor and the bucket sensor.
+class Changes(NamedTuple):
+    """One tick's view of a listing against the run-key digests of a digest-set cursor."""
+
+    changed: list[LandedFile]  # files whose run key is not in the cursor: new, late or replaced
+    still_present: set[bytes]  # the cursor's digests whose file is still there
+    unusable: list[str]  # landed CSV names that cannot be a partition key
+
+
+def find_changes(entries: Iterable[Entry], seen: set[bytes], unusable: list[str]) -> Changes:
+    """`Changes` of a listing (`entries`, which append the unusable names they skip to
+    `unusable`) against the digests `seen`. Used by the bucket sensor and the file event sensor.
 
     Each file is digested once, and only changed files become `LandedFile`s: at 100,000
     unchanged files that is most of a tick's cost beyond listing the folder.
@@ -181,19 +221,40 @@ def find_changes(entries: Iterable[Entry], seen: set[bytes]) -> tuple[list[Lande
             still_present.add(digest)
         else:
             changed.append(LandedFile(*entry))
-    return changed, still_present
+    return Changes(changed, still_present, unusable)
 
 
-def scan_changes(folder: Path, seen: set[bytes]) -> tuple[list[LandedFile], set[bytes], list[str]]:
-    """`find_changes` over `folder`, and the unusable names, as `scan_folder` reports them."""
+def scan_changes(folder: Path, seen: set[bytes]) -> Changes:
+    """`find_changes` over every landed CSV of `folder`."""
     unusable: list[str] = []
-    changed, still_present = find_changes(_usable_entries(folder, unusable), seen)
-    return changed, still_present, unusable
+    entries = ((name, stat.st_mtime_ns, stat.st_size) for name, stat in _usable_entries(folder, unusable))
+    return find_changes(entries, seen, unusable)
+
+
+def pack_digests(digests: Iterable[bytes]) -> str:
+    """Run-key digests as one base64 string (sorted, so equal sets give equal text)."""
+    return base64.b64encode(b"".join(sorted(digests))).decode("ascii")
+
+
+def unpack_digests(packed: str) -> set[bytes]:
+    """The digests `pack_digests` packed; a `ValueError` for text it cannot have written."""
+    raw = base64.b64decode(packed, validate=True)
+    if len(raw) % DIGEST_SIZE:
+        raise ValueError("truncated")
+    return {raw[i : i + DIGEST_SIZE] for i in range(0, len(raw), DIGEST_SIZE)}
+
+
+def unreadable_cursor_warning(cursor: str, err: Exception) -> str:
+    """What a tick logs when it discards a cursor it cannot read, and what that costs."""
+    shown = cursor if len(cursor) <= 60 else cursor[:57] + "..."
+    return (
+        f"Discarding a cursor this sensor cannot read ({err}): {shown!r}. Every file present will be "
+        "requested again; runs already made for a file are skipped by their run key."
+    )
 
 
 def encode_cursor(digests: set[bytes]) -> str:
-    packed = base64.b64encode(b"".join(sorted(digests))).decode("ascii")
-    return json.dumps({"format": CURSOR_FORMAT, "digests": packed}, separators=(",", ":"))
+    return json.dumps({"format": CURSOR_FORMAT, "digests": pack_digests(digests)}, separators=(",", ":"))
 
 
 def decode_cursor(cursor: str | None) -> tuple[set[bytes], str | None]:
@@ -209,13 +270,45 @@ def decode_cursor(cursor: str | None) -> tuple[set[bytes], str | None]:
         state = json.loads(cursor)
         if not isinstance(state, dict) or state.get("format") != CURSOR_FORMAT:
             raise ValueError("not in this sensor's format")
-        packed = base64.b64decode(state["digests"], validate=True)
-        if len(packed) % DIGEST_SIZE:
-            raise ValueError("truncated")
+        return unpack_digests(state["digests"]), None
     except (ValueError, KeyError, TypeError) as err:
-        shown = cursor if len(cursor) <= 60 else cursor[:57] + "..."
-        return set(), (
-            f"Discarding a cursor this sensor cannot read ({err}): {shown!r}. Every file present will be "
-            "requested again; runs already made for a file are skipped by their run key."
-        )
-    return {packed[i : i + DIGEST_SIZE] for i in range(0, len(packed), DIGEST_SIZE)}, None
+        return set(), unreadable_cursor_warning(cursor, err)
+
+
+@dataclass(frozen=True)
+class TickPlan:
+    """What one landing-zone sensor tick requests, and the cursor it leaves (either design)."""
+
+    batch: list[LandedFile]  # to request now, oldest first
+    pending: int  # files not yet requested, the batch included
+    unusable: list[str]  # landed CSV names that cannot be a partition key
+    cursor: str
+    warnings: list[str]
+
+
+def kept_or_reencoded_cursor(stored: str | None, seen: set[bytes], still_present: set[bytes], warning: str | None) -> str:
+    """The digest-set cursor a tick that requests nothing returns.
+
+    The stored text itself while it still holds exactly the digests of the files present: a
+    steady tick then never sorts and base64-encodes the whole set again (100,000 digests at
+    100,000 files) only to produce the same text. It is re-encoded when a requested file went
+    away (its digest is dropped, so the cursor shrinks with the folder) or when the stored
+    cursor could not be read (so the next tick reads a good one).
+    """
+    if stored and still_present == seen and warning is None:
+        return stored
+    return encode_cursor(still_present)
+
+
+def plan_digest_tick(stored_cursor: str | None, scan_changes: Callable[[set[bytes]], Changes], max_runs: int) -> TickPlan:
+    """One tick of the digest-set design: every file whose run key is not in the cursor is
+    pending, oldest mtime first; the cursor records the batch requested and nothing beyond it."""
+    seen, warning = decode_cursor(stored_cursor)
+    changes = scan_changes(seen)
+    pending = sorted(changes.changed, key=lambda f: (f.mtime_ns, f.name))
+    batch = pending[:max_runs]
+    if batch:
+        cursor = encode_cursor(changes.still_present | {f.digest for f in batch})
+    else:
+        cursor = kept_or_reencoded_cursor(stored_cursor, seen, changes.still_present, warning)
+    return TickPlan(batch, len(pending), changes.unusable, cursor, [warning] if warning else [])

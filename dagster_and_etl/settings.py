@@ -25,6 +25,7 @@ DATA_DIR_ENV = "DAGSTER_ETL_DATA_DIR"
 SENSOR_INTERVAL_ENV = "DAGSTER_ETL_SENSOR_INTERVAL"
 MAX_RUNS_PER_TICK_ENV = "DAGSTER_ETL_MAX_RUNS_PER_TICK"
 LOCK_TIMEOUT_ENV = "DAGSTER_ETL_LOCK_TIMEOUT"
+SENSOR_SETTLE_ENV = "DAGSTER_ETL_SENSOR_SETTLE_SECONDS"
 # The S3 landing zone: a bucket, a prefix in it (the "folder"), and an endpoint URL for a server
 # other than AWS (a local moto server, MinIO). Credentials come from boto3's usual chain
 # (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or ~/.aws). No bucket: the S3 sensor skips.
@@ -36,6 +37,12 @@ DEFAULT_SENSOR_INTERVAL_SECONDS = 30
 # Dagster validates every requested key against the registered partitions on each tick,
 # so a cap keeps the first tick over a full folder short; the backlog drains over ticks.
 DEFAULT_MAX_RUNS_PER_TICK = 100
+# How long the folder sensor keeps the run keys of files changed recently beside its change-time
+# watermark (watermark_cursor). It must exceed how late a change can become visible to a scan:
+# the scan itself and the kernel's coarse clock (milliseconds), a small clock correction, and on
+# NFS the client's attribute cache (acdirmax, 60 s by default). A longer window never delays a
+# request; it only keeps more keys in the cursor (the files changed in the last 2 minutes).
+DEFAULT_SENSOR_SETTLE_SECONDS = 120.0
 # How long a load waits for DuckDB's file lock before it fails the attempt (the asset's retry
 # policy then tries again): readers hold the lock for one query, writers for one transaction.
 DEFAULT_LOCK_TIMEOUT_SECONDS = 10
@@ -62,17 +69,22 @@ def dagster_home(root: Path) -> Path:
     return Path(root) / DAGSTER_HOME_DIR
 
 
-def _positive_int(env_name: str, default: int) -> int:
+def _positive_number(env_name: str, default, kind=int):
+    """`env_name` as a `kind` (int: a whole number, at least 1; float: more than 0), else `default`."""
     raw = os.environ.get(env_name, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ValueError(f"{env_name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{env_name} must be at least 1, got {value}")
+        raise ValueError(f"{env_name} must be a {'whole number' if kind is int else 'number'}, got {raw!r}") from None
+    if value <= 0 or value != value or value == float("inf"):  # NaN and infinity parse as floats
+        raise ValueError(f"{env_name} must be {'at least 1' if kind is int else 'more than 0'}, got {raw!r}")
     return value
+
+
+def _positive_int(env_name: str, default: int) -> int:
+    return _positive_number(env_name, default, int)
 
 
 def sensor_interval_seconds() -> int:
@@ -83,6 +95,11 @@ def sensor_interval_seconds() -> int:
 def max_runs_per_tick() -> int:
     """The per-tick cap on run requests: read on every tick, so it can be changed live."""
     return _positive_int(MAX_RUNS_PER_TICK_ENV, DEFAULT_MAX_RUNS_PER_TICK)
+
+
+def sensor_settle_seconds() -> float:
+    """The folder sensor's settle window in seconds (a decimal allowed): read on every tick."""
+    return _positive_number(SENSOR_SETTLE_ENV, DEFAULT_SENSOR_SETTLE_SECONDS, float)
 
 
 def lock_timeout_seconds() -> int:

@@ -34,8 +34,10 @@ def test_sensor_tick_smoke(tmp_path):
     assert [row["files"] for row in results["sizes"]] == [20, 60]
     for row in results["sizes"]:
         assert row["late_file_detected"] and row["replaced_file_detected"]
+        assert row["atomically_replaced_file_detected"] and row["restored_file_detected"]
         assert row["cursor_bytes"]["course_after_quiet_tick"] == 2  # "{}"
-        assert set(row["tick_seconds"]) == {"floor", "reference", "course_quiet", "course_rerequest"}
+        assert row["cursor_bytes"]["reference"] < 100 < row["cursor_bytes"]["digest_set"]
+        assert set(row["tick_seconds"]) == {"floor", "reference", "digest_set", "course_quiet", "course_rerequest"}
     assert results["targets"]["files"] == 60
     assert plot.read_bytes().startswith(b"\x89PNG")
 
@@ -57,6 +59,16 @@ def test_landing_to_rows_smoke(tmp_path):
     assert [f["file"] for f in results["files"]] == ["2018-01-22.csv"]
     assert results["files"][0]["run_status"] == "SUCCESS"
     assert results["summary"]["all_rows_loaded"]
+
+
+@pytest.mark.daemon
+def test_instance_growth_smoke(tmp_path):
+    results = run_benchmark("instance_growth.py", tmp_path, "--sizes", "20", "--ticks", "2", timeout=600)
+
+    rows = {row["design"]: row for row in results["rows"]}
+    assert set(rows) == {"before (digest set)", "after (change-time watermark)"}
+    assert all(row["ticks"] >= 2 and row["stored_cursor_unchanged"] for row in rows.values())
+    assert rows["after (change-time watermark)"]["cursor_bytes"] < rows["before (digest set)"]["cursor_bytes"]
 
 
 def test_notebook_suite_with_no_notebooks(tmp_path):

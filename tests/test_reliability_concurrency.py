@@ -188,6 +188,8 @@ UNREADABLE_CURSORS = {
     "truncated digests": '{"format": "run-key-digests/1", "digests": "AAAA"}',
     "not base64": '{"format": "run-key-digests/1", "digests": "***"}',
     "a JSON list": "[1, 2, 3]",
+    "a watermark that is not a number": '{"format": "change-time/1", "watermark_ns": "soon", "recent": ""}',
+    "a watermark cursor with truncated digests": '{"format": "change-time/1", "watermark_ns": 5, "recent": "AAAA"}',
 }
 
 

@@ -19,6 +19,12 @@ Real runs (`execute_in_process`) cost about 0.3 s each, so most examples execute
 own load function directly (`DirectLoadLoop`) and a smaller set runs the real job. Both record
 their runs in a real Dagster instance, where the daemon's run-key check looks for them.
 
+The folder sensor's cursor is a change-time watermark with a settle window (`watermark_cursor`):
+the histories set the window to 0.1 s, so files fall behind the watermark within a history, and
+add files that land *while* a tick is scanning (a hook in the scan's directory listing) and
+steps of the sensor's clock within the settle window (`StepClock`, with `Settle` to wait the
+window out).
+
 Examples are derandomized (the same ones on every run); `RELIABILITY_EXAMPLES` scales them.
 Failing examples found so far are kept below as `@example`s.
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -41,6 +48,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from dagster_and_etl import file_scan, watermark_cursor
 from dagster_and_etl import settings as etl_settings
 from dagster_and_etl.csv_format import COLUMNS, SourceFileError, parse_iso_date, read_source_file
 from dagster_and_etl.definitions import build_definitions
@@ -116,6 +124,23 @@ class RunQueue:
     """The queued runs execute (with `QueuedLoadLoop`; the other loops run at once)."""
 
 
+class LandDuringScan(FileEvent):
+    """`name.csv` lands while the next tick is listing the folder (after its first entry)."""
+
+
+@dataclass(frozen=True)
+class StepClock:
+    """The sensor's clock is set to `offset` settle windows away from the file system's (a clock
+    step within the window: ahead by at most half of it, or behind)."""
+
+    offset: float
+
+
+@dataclass(frozen=True)
+class Settle:
+    """Nothing happens for longer than the settle window."""
+
+
 @dataclass(frozen=True)
 class ForgetCursor:
     """The stored cursor becomes unreadable (garbage, or the course sensor's format)."""
@@ -129,8 +154,10 @@ UNREADABLE_CURSORS = (
     '{"file.csv": 1516600000.0}',  # the course sensor's {filename: mtime} cursor
     '{"format": "run-key-digests/1", "digests": "AAAA"}',  # a truncated digest
     '{"format": "run-key-digests/1"}',
+    '{"format": "change-time/1", "watermark_ns": "soon", "recent": ""}',
     "[]",
 )
+SETTLE_SECONDS = 0.1
 
 names = st.sampled_from(NAMES)
 # Versions 0 and 1 (same size) are drawn most often: a replacement only the mtime reveals.
@@ -141,8 +168,11 @@ arrivals = st.one_of(
     st.builds(RewriteSameSecond, names, versions),
     st.builds(StartPartial, names, versions),
     st.builds(FinishPartial, names),
+    st.builds(LandDuringScan, names, versions),
 )
 disturbances = st.one_of(
+    st.builds(StepClock, st.sampled_from([-0.9, -0.5, 0.0, 0.5])),
+    st.just(Settle()),
     st.builds(Delete, names),
     st.builds(Junk, st.sampled_from(JUNK_KINDS)),
     st.builds(ForgetCursor, st.sampled_from(UNREADABLE_CURSORS)),
@@ -263,6 +293,67 @@ class SourceFolderHistory:
             raise AssertionError(f"unknown junk kind {kind!r}")
 
 
+class DuringScan:
+    """Lands files while a tick lists the source folder, and steps the sensor's clock: installed
+    over `os.scandir` (as `file_scan` calls it) and `watermark_cursor.clock_ns` for one history."""
+
+    def __init__(self, folder: SourceFolderHistory):
+        self.folder = folder
+        self.landings: list[LandDuringScan] = []
+        self.offset_ns = 0
+        self.stepped_back = False
+
+    def step(self, event: StepClock) -> None:
+        offset_ns = round(event.offset * SETTLE_SECONDS * 1e9)
+        self.stepped_back |= offset_ns < self.offset_ns
+        self.offset_ns = offset_ns
+
+    def clock_ns(self) -> int:
+        return time.time_ns() + self.offset_ns
+
+    def scandir(self, path):
+        listing = ORIGINAL_SCANDIR(path)
+        if Path(path) != self.folder.folder or not self.landings:
+            return listing
+        landings, self.landings = self.landings, []
+        return _ListingThatLands(listing, lambda: [self.folder.apply(Land(e.name, e.version)) for e in landings])
+
+    def __enter__(self):
+        file_scan.os.scandir, watermark_cursor.clock_ns = self.scandir, self.clock_ns
+        return self
+
+    def __exit__(self, *exc):
+        file_scan.os.scandir, watermark_cursor.clock_ns = ORIGINAL_SCANDIR, ORIGINAL_CLOCK
+
+
+ORIGINAL_SCANDIR, ORIGINAL_CLOCK = os.scandir, watermark_cursor.clock_ns
+
+
+class _ListingThatLands:
+    """A directory listing that runs `land` once its first entry has been returned (or at its
+    end, for an empty folder)."""
+
+    def __init__(self, listing, land):
+        self.listing, self.land = listing, land
+
+    def __enter__(self):
+        self.listing.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.listing.__exit__(*exc)
+
+    def __iter__(self):
+        landed = False
+        for entry in self.listing:
+            yield entry
+            if not landed:
+                self.land()
+                landed = True
+        if not landed:
+            self.land()
+
+
 # ---- Executing runs ---------------------------------------------------------------------------
 
 
@@ -330,35 +421,50 @@ def loaded_rows(table: pd.DataFrame, key: str) -> list[tuple]:
 
 def check_history(instance: dg.DagsterInstance, loop_class: type[DaemonLikeLoop], history, max_runs: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="reliability-history-"))
-    previous_cap = os.environ.get(etl_settings.MAX_RUNS_PER_TICK_ENV)
-    os.environ[etl_settings.MAX_RUNS_PER_TICK_ENV] = str(max_runs)
+    tuning = {etl_settings.MAX_RUNS_PER_TICK_ENV: str(max_runs), etl_settings.SENSOR_SETTLE_ENV: str(SETTLE_SECONDS)}
+    previous = {name: os.environ.get(name) for name in tuning}
+    os.environ.update(tuning)
     try:
         folder = SourceFolderHistory(etl_settings.source_dir(root))
         loop = loop_class(build_definitions(root), instance)
         cursor_was_lost = False
-        for event in history:
-            if isinstance(event, Tick):
-                loop.tick()
-            elif isinstance(event, ForgetCursor):
-                loop.cursor, cursor_was_lost = event.garbage, True
-            elif isinstance(event, RunQueue):
-                if isinstance(loop, QueuedLoadLoop):
-                    loop.run_queue()
-            else:
-                folder.apply(event)
-        loop.drain(max_ticks=50)
+        with DuringScan(folder) as during_scan:
+            for event in history:
+                if isinstance(event, Tick):
+                    loop.tick()
+                elif isinstance(event, ForgetCursor):
+                    loop.cursor, cursor_was_lost = event.garbage, True
+                elif isinstance(event, RunQueue):
+                    if isinstance(loop, QueuedLoadLoop):
+                        loop.run_queue()
+                elif isinstance(event, LandDuringScan):
+                    during_scan.landings.append(event)
+                elif isinstance(event, StepClock):
+                    during_scan.step(event)
+                elif isinstance(event, Settle):
+                    time.sleep(SETTLE_SECONDS * 1.2)
+                else:
+                    folder.apply(event)
+            # Drain, and again while a drain's scan landed a file (its tick may not have listed it).
+            while True:
+                waiting = len(during_scan.landings)
+                loop.drain(max_ticks=50)
+                if not waiting:
+                    break
         if isinstance(loop, QueuedLoadLoop):
             loop.run_queue()
-        assert_outcome(instance, loop, folder, etl_settings.database_path(root), cursor_was_lost)
+        # A clock stepped back asks again for the files changed since (the daemon skips them).
+        assert_outcome(instance, loop, folder, etl_settings.database_path(root), cursor_was_lost or during_scan.stepped_back)
     finally:
-        if previous_cap is None:
-            os.environ.pop(etl_settings.MAX_RUNS_PER_TICK_ENV, None)
-        else:
-            os.environ[etl_settings.MAX_RUNS_PER_TICK_ENV] = previous_cap
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         shutil.rmtree(root, ignore_errors=True)
 
 
-def assert_outcome(instance, loop: DaemonLikeLoop, folder: SourceFolderHistory, database: Path, cursor_was_lost: bool):
+def assert_outcome(instance, loop: DaemonLikeLoop, folder: SourceFolderHistory, database: Path, may_ask_again: bool):
     table = read_table(database, DYNAMIC_TABLE)
 
     # Only landed CSV files under a usable key ever reach the table, each under its own name.
@@ -390,8 +496,9 @@ def assert_outcome(instance, loop: DaemonLikeLoop, folder: SourceFolderHistory, 
     # No run key ran twice: the daemon's own check, against the runs recorded in the instance.
     launched = Counter(run.tags.get(RUN_KEY_TAG) for run in instance.get_runs())
     assert max(launched.values(), default=0) <= 1, [key for key, n in launched.items() if n > 1]
-    # While the cursor is readable, the sensor never asks again for a run key it requested.
-    if not cursor_was_lost:
+    # While the cursor is readable (and the clock never stepped back), the sensor never asks
+    # again for a run key it requested.
+    if not may_ask_again:
         assert [key for report in loop.history for key in report.skipped_run_keys] == []
     # Every failed run was for a file that was not valid (or not there) when it ran.
     failures = [failure for report in loop.history for failure in report.failed.items()]
@@ -454,6 +561,19 @@ common: dict[str, Any] = dict(
 @pytest.mark.slow
 @example(history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", 1), RunQueue(), Tick()], max_runs=1, queued=True)
 @example(history=[Land("2018-01-22", 0), Tick(), Delete("2018-01-22"), RunQueue()], max_runs=1, queued=True)
+# A file lands while a tick lists the folder, after the watermark has passed everything else.
+@example(
+    history=[Land("2018-01-22", 0), Tick(), Settle(), Tick(), LandDuringScan("2018-01-23", 1), Tick(), Settle(), Tick()],
+    max_runs=100,
+    queued=False,
+)
+# The sensor's clock steps back within the window, with a backlog under a cap of one.
+@example(
+    history=[StepClock(0.5), Land("2018-01-22", 0), Land("extra trades", 2), Tick(), Settle(), StepClock(-0.9),
+             Land("2018-01-23", 0), Tick(), Tick()],
+    max_runs=1,
+    queued=False,
+)
 def test_histories_with_the_assets_load_function(instance, history, max_runs, queued):
     reset(instance)
     check_history(instance, QueuedLoadLoop if queued else DirectLoadLoop, history, max_runs)

@@ -10,7 +10,8 @@ import pytest
 from dagster_and_etl import settings
 from dagster_and_etl.defs.resources import SourceFolder
 from dagster_and_etl.defs.sensors import dynamic_sensor
-from dagster_and_etl.file_scan import decode_cursor
+from dagster_and_etl.file_scan import encode_cursor, scan_folder
+from dagster_and_etl.watermark_cursor import read_cursor
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop, evaluate_sensor
 from dagster_and_etl.warehouse import DYNAMIC_TABLE
@@ -49,7 +50,7 @@ def test_first_tick_requests_every_file_and_registers_its_partition(workspace):
     assert requested_keys(result) == expected  # oldest first
     assert registered_keys(result) == expected
     assert all(r.run_key.startswith(f"{r.partition_key}.csv@") for r in result.run_requests)
-    assert len(decode_cursor(result.cursor)[0]) == 10
+    assert len(read_cursor(result.cursor).requested) == 10  # all within the settle window
 
 
 def test_cursor_remembers_every_file_on_every_later_tick(workspace):
@@ -59,7 +60,7 @@ def test_cursor_remembers_every_file_on_every_later_tick(workspace):
         result = tick(workspace, cursor)
         assert result.run_requests == []
         assert "No new or changed files" in result.skip_message
-        assert result.cursor == cursor
+        assert read_cursor(result.cursor).requested == read_cursor(cursor).requested
         cursor = result.cursor
 
 
@@ -156,7 +157,7 @@ def test_unreadable_cursor_is_recovered_with_a_warning(workspace, bad_cursor, ca
     with source_context(workspace, bad_cursor) as context:
         result = dynamic_sensor(context)
     assert len(result.run_requests) == 10
-    assert decode_cursor(result.cursor)[1] is None
+    assert read_cursor(result.cursor).warning is None
     assert "Discarding a cursor this sensor cannot read" in capfd.readouterr().err
 
 
@@ -181,7 +182,7 @@ def test_deleted_file_leaves_the_cursor_and_comes_back_as_new(empty_workspace):
     ws.remove("2018-01-22.csv")
     second = tick(ws, first.cursor)
     assert requested_keys(second) == []
-    assert len(decode_cursor(second.cursor)[0]) == 1
+    assert len(read_cursor(second.cursor).requested) == 1
     land_day(ws, 0, MORNING)
     assert requested_keys(tick(ws, second.cursor)) == ["2018-01-22"]
 
@@ -218,3 +219,17 @@ def test_daemon_like_loop_skips_run_keys_already_launched(workspace):
     assert len(again.run_requests) == 10
     assert len(again.skipped_run_keys) == 10
     assert again.succeeded == []
+
+
+def test_the_previous_digest_set_cursor_upgrades_without_losing_or_repeating_a_file(workspace):
+    # The cursor this sensor stored before the change-time watermark: the digests of the run keys
+    # of the ten files it had requested (and the daemon had run).
+    loop = DaemonLikeLoop(workspace.defs, workspace.instance)
+    loop.drain()
+    loop.cursor = encode_cursor({f.digest for f in scan_folder(workspace.source).landed})
+    land_day(workspace, 20, MORNING)
+    land_day(workspace, 21, datetime(2000, 1, 1, tzinfo=timezone.utc))  # a late file with an old mtime
+    report = loop.tick()
+    assert sorted(report.succeeded) == [day(20).isoformat(), day(21).isoformat()] and report.skipped_run_keys == []
+    assert read_cursor(report.cursor_after).warning is None
+    assert loop.tick().requested == []

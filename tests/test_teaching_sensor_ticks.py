@@ -55,8 +55,9 @@ def test_direct_call_and_evaluate_tick_agree_and_stay_quiet(ws, capfd):
 def test_tick_lines_are_stable_text(ws):
     land_day(ws, date(2018, 1, 25))
     lines = tick_lines(call_sensor(dynamic_sensor, ws.resources, None), root=ws.root)
-    assert lines[1].startswith("  + digest ")  # no known files given: digests in hex
-    assert lines[2:] == ["run requests: 1  (run keys 2018-01-25.csv@1516942800000000000:374)", "partitions to add: '2018-01-25'"]
+    assert lines[1] == "  + (watermark): none yet (every file is ahead of it)"  # the file is in the settle window
+    assert lines[2].startswith("  + digest ")  # no known files given: digests in hex
+    assert lines[3:] == ["run requests: 1  (run keys 2018-01-25.csv@1516942800000000000:374)", "partitions to add: '2018-01-25'"]
     assert "No new or changed files in <root>/source." in "\n".join(
         tick_lines(call_sensor(dynamic_sensor, ws.resources, call_sensor(dynamic_sensor, ws.resources, None).cursor_after), root=ws.root)
     )

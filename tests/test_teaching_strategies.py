@@ -30,7 +30,7 @@ def test_synthetic_files_are_written_with_their_size_and_mtime(tmp_path):
     listing = synthetic_listing(3)
     assert [f.name for f in listing[:2]] == ["file-000000.csv", "file-000001.csv"]
     write_listing(tmp_path, listing)
-    assert sorted(SourceFolder(path=str(tmp_path)).scan()[0], key=lambda f: f.name) == listing
+    assert sorted(SourceFolder(path=str(tmp_path)).scan().landed, key=lambda f: f.name) == listing
 
 
 def test_folder_sensor_lists_the_folder_and_keeps_the_strategys_cursor(tmp_path):

@@ -28,7 +28,7 @@ from dagster_and_etl.defs.assets import raw_dynamic_partition_data as reference_
 from dagster_and_etl.defs.assets import raw_partition_data as reference_daily_asset
 from dagster_and_etl.defs.partitions import daily_partitions, file_partitions
 from dagster_and_etl.defs.resources import SourceFolder
-from dagster_and_etl.file_scan import LandedFile, decode_cursor, encode_cursor, scan_changes
+from dagster_and_etl.file_scan import LandedFile, plan_digest_tick, scan_changes
 
 # The files themselves, as assets Dagster observes but never computes.
 daily_file = dg.AssetSpec(
@@ -70,17 +70,15 @@ def file_event_sensor(context: dg.SensorEvaluationContext, source: SourceFolder)
     """Register a partition and record a landing event per new or changed CSV; request no runs."""
     if not source.folder.is_dir():
         return dg.SensorResult(skip_reason=f"The source folder {source.folder} does not exist.")
-    seen, cursor_warning = decode_cursor(context.cursor)
-    if cursor_warning:
-        context.log.warning(cursor_warning)
-    changed, still_present, _ = scan_changes(source.folder, seen)
-    batch = sorted(changed, key=lambda f: (f.mtime_ns, f.name))[: settings.max_runs_per_tick()]
-    if not batch:
-        return dg.SensorResult(skip_reason="No new or changed files.", cursor=encode_cursor(still_present))
+    plan = plan_digest_tick(context.cursor, lambda seen: scan_changes(source.folder, seen), settings.max_runs_per_tick())
+    for warning in plan.warnings:
+        context.log.warning(warning)
+    if not plan.batch:
+        return dg.SensorResult(skip_reason="No new or changed files.", cursor=plan.cursor)
     return dg.SensorResult(
-        asset_events=landing_events(batch),
-        dynamic_partitions_requests=[file_partitions.build_add_request(sorted({f.partition_key for f in batch}))],
-        cursor=encode_cursor(still_present | {f.digest for f in batch}),
+        asset_events=landing_events(plan.batch),
+        dynamic_partitions_requests=[file_partitions.build_add_request(sorted({f.partition_key for f in plan.batch}))],
+        cursor=plan.cursor,
     )
 
 

@@ -4,10 +4,11 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from dagster_and_etl import bucket_scan, settings, warehouse
+from dagster_and_etl import bucket_scan, settings, warehouse, watermark_cursor
 from dagster_and_etl.csv_format import SourceFileError
 from dagster_and_etl.file_scan import (
-    CSV_SUFFIX, FileVersion, LandedFile, find_changes, partition_key_problem, scan_changes, scan_folder,
+    CHANGE_TIME_IS_KEPT_BY_THE_KERNEL, CSV_SUFFIX, NO_WATERMARK, Changes, FileVersion, FolderScan, TickPlan, find_changes,
+    partition_key_problem, plan_digest_tick, scan_changes, scan_folder,
 )
 
 
@@ -47,11 +48,19 @@ class SourceFolder(dg.ConfigurableResource):
             )
         return path
 
-    def scan(self) -> tuple[list[LandedFile], list[str]]:
-        return scan_folder(self.folder)
+    def scan(self, changed_after_ns: int = NO_WATERMARK) -> FolderScan:
+        return scan_folder(self.folder, changed_after_ns)
 
-    def scan_changes(self, seen: set[bytes]) -> tuple[list[LandedFile], set[bytes], list[str]]:
-        return scan_changes(self.folder, seen)
+    def plan_tick(self, stored_cursor: str | None) -> TickPlan:
+        """One sensor tick over the folder: the change-time watermark (`watermark_cursor`), with
+        the settle window and cap read now; where the change time is a creation time (Windows),
+        the run-key digest set instead."""
+        if not CHANGE_TIME_IS_KEPT_BY_THE_KERNEL:
+            return plan_digest_tick(
+                stored_cursor, lambda seen: scan_changes(self.folder, seen), settings.max_runs_per_tick()
+            )
+        settle_ns = round(settings.sensor_settle_seconds() * 1e9)
+        return watermark_cursor.plan_tick(stored_cursor, self.scan, settle_ns, settings.max_runs_per_tick())
 
 
 class LandingBucket(dg.ConfigurableResource):
@@ -75,13 +84,15 @@ class LandingBucket(dg.ConfigurableResource):
 
         return boto3.client("s3", endpoint_url=self.endpoint_url)
 
-    def scan_changes(self, seen: set[bytes]) -> tuple[list[LandedFile], set[bytes], list[str]]:
+    def scan_changes(self, seen: set[bytes]) -> Changes:
         """What the bucket sensor sees, in the folder sensor's terms (`file_scan.find_changes`)."""
         unusable: list[str] = []
-        changed, still_present = find_changes(
-            bucket_scan.list_entries(self.client(), self.bucket, self.prefix, unusable), seen
-        )
-        return changed, still_present, unusable
+        return find_changes(bucket_scan.list_entries(self.client(), self.bucket, self.prefix, unusable), seen, unusable)
+
+    def plan_tick(self, stored_cursor: str | None) -> TickPlan:
+        """One sensor tick over the prefix, with the run-key digest set: an object's LastModified
+        is when its upload *started* (multipart), so no time watermark can be trusted here."""
+        return plan_digest_tick(stored_cursor, self.scan_changes, settings.max_runs_per_tick())
 
     def read(self, partition_key: str) -> tuple[bytes, FileVersion]:
         """The object a partition key names (`<prefix><key>.csv`) and its version; a

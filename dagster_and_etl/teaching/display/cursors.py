@@ -1,9 +1,11 @@
 """Read a file sensor's cursor, and show what one tick changed in it.
 
-Two cursor formats appear in the lessons: the course sensor's JSON `{filename: mtime}` and the
-reference sensor's set of 7-byte run-key digests (`file_scan.encode_cursor`). A digest cannot be
-read back by itself, so it is named by matching it against the run keys of files the lesson has
-seen (`LandedFile.digest`).
+Three cursor formats appear in the lessons: the course sensor's JSON `{filename: mtime}`, a set
+of 7-byte run-key digests (`file_scan.encode_cursor`: lesson 03's sensor, the S3 sensor) and the
+reference folder sensor's change-time watermark with the digests of its settle window
+(`watermark_cursor`). A digest cannot be read back by itself, so it is named by matching it
+against the run keys of files the lesson has seen (`LandedFile.digest`); the watermark, a change
+time, by the file whose change time it is.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import json
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from dagster_and_etl.file_scan import CURSOR_FORMAT, LandedFile, decode_cursor
+from dagster_and_etl import watermark_cursor
+from dagster_and_etl.file_scan import CURSOR_FORMAT, NO_WATERMARK, LandedFile, decode_cursor
 
 
 def format_timestamp(seconds: float) -> str:
@@ -27,7 +30,7 @@ def describe_file(file: LandedFile) -> str:
 
 
 def readable_cursor(cursor: str | None, known_files: Iterable[LandedFile] = ()) -> dict[str, str]:
-    """The cursor's entries as `{what: value}`, in either format.
+    """The cursor's entries as `{what: value}`, in any of the three formats.
 
     `known_files` are the files (run keys) the lesson has seen so far: a digest that matches
     one is shown as that file; any other digest is shown in hex.
@@ -38,22 +41,40 @@ def readable_cursor(cursor: str | None, known_files: Iterable[LandedFile] = ()) 
         state = json.loads(cursor)
     except ValueError:
         return {"(not JSON)": cursor}
+    known = list(known_files)
+    if isinstance(state, dict) and state.get("format") == watermark_cursor.FORMAT:
+        stored = watermark_cursor.read_cursor(cursor)
+        if stored.warning:
+            return {"(unreadable)": stored.warning}
+        return {"(watermark)": _watermark_text(stored.watermark_ns, known), **_named_digests(stored.requested, known)}
     if isinstance(state, dict) and state.get("format") == CURSOR_FORMAT:
         digests, problem = decode_cursor(cursor)
         if problem:
             return {"(unreadable)": problem}
-        by_digest = {file.digest: file for file in known_files}
-        entries = {}
-        for digest in digests:
-            file = by_digest.get(digest)
-            entries[describe_file(file) if file else f"digest {digest.hex()}"] = "requested"
-        return dict(sorted(entries.items()))
+        return _named_digests(digests, known)
     if isinstance(state, dict):
         return {
             str(name): f"mtime {format_timestamp(value)}" if isinstance(value, (int, float)) else repr(value)
             for name, value in sorted(state.items())
         }
     return {"(other JSON)": cursor}
+
+
+def _named_digests(digests, known_files: list[LandedFile]) -> dict[str, str]:
+    by_digest = {file.digest: file for file in known_files}
+    named = {}
+    for digest in digests:
+        file = by_digest.get(digest)
+        named[describe_file(file) if file else f"digest {digest.hex()}"] = "requested"
+    return dict(sorted(named.items()))
+
+
+def _watermark_text(watermark_ns: int, known_files: list[LandedFile]) -> str:
+    """The watermark for people: none yet, or whose change time it is (real times differ per run)."""
+    if watermark_ns == NO_WATERMARK:
+        return "none yet (every file is ahead of it)"
+    names = sorted({file.name for file in known_files if file.landed_ns == watermark_ns})
+    return f"the change time of {', '.join(names)}" if names else "a change time (of a file no longer listed)"
 
 
 def entries(count: int) -> str:

@@ -57,7 +57,7 @@ def report_lines(outcome: TickOutcome, root: Path | None = None) -> list[str]:
 
 def _remember_files(workspace: LessonWorkspace, seen: dict[str, LandedFile]) -> None:
     """Add the folder's files to `seen` (by run key), so a cursor's digests can be named."""
-    for file in scan_folder(workspace.source)[0]:
+    for file in scan_folder(workspace.source).landed:
         seen[file.run_key] = file
 
 

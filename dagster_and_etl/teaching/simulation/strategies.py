@@ -73,8 +73,9 @@ MEASURE_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", 
 @dataclass(frozen=True)
 class TickCost:
     files: int
-    cursor_bytes: int
+    cursor_bytes: int  # after the tick that found the one new file
     median_seconds: float
+    quiet_cursor_bytes: int  # on a tick that finds nothing, once caught up (and quiet, with `quiet_seconds`)
 
 
 def _call(sensor: dg.SensorDefinition, resources: dict, instance: dg.DagsterInstance, cursor: str | None):
@@ -84,22 +85,26 @@ def _call(sensor: dg.SensorDefinition, resources: dict, instance: dg.DagsterInst
 
 
 def measure_steady_ticks(
-    strategies: dict[str, Strategy], counts: Sequence[int], repeats: int = 5
+    strategies: dict[str, Strategy], counts: Sequence[int], repeats: int = 5, quiet_seconds: float = 0.0
 ) -> dict[str, list[TickCost]]:
     """For each folder size n: n - 1 files seen, one new. Each strategy's sensor is called
     directly (context, listing, bookkeeping, result); the cursor bytes are exact, the time is the
-    median of `repeats` ticks, the strategies interleaved (volatile: compare, never assert)."""
+    median of `repeats` ticks, the strategies interleaved (volatile: compare, never assert).
+
+    With `quiet_seconds`, the folder stays quiet that long after the strategies caught up, and
+    each has one quiet tick before the new file lands (a settle window then runs out)."""
     sensors = {name: folder_sensor(strategy) for name, strategy in strategies.items()}
     measured: dict[str, list[TickCost]] = {name: [] for name in sensors}
     with dg.instance_for_test() as instance:
         for count in counts:
-            for name, tick in _steady_ticks(strategies, sensors, count, repeats, instance).items():
+            for name, tick in _steady_ticks(strategies, sensors, count, repeats, instance, quiet_seconds).items():
                 measured[name].append(tick)
     return measured
 
 
 def _steady_ticks(
-    strategies: dict[str, Strategy], sensors: dict, count: int, repeats: int, instance: dg.DagsterInstance
+    strategies: dict[str, Strategy], sensors: dict, count: int, repeats: int, instance: dg.DagsterInstance,
+    quiet_seconds: float,
 ) -> dict[str, TickCost]:
     listing = synthetic_listing(count)
     times: dict[str, list[float]] = {name: [] for name in sensors}
@@ -109,8 +114,11 @@ def _steady_ticks(
         write_listing(Path(folder), listing[:-1])
         # Caught up: the strategy's own first tick over the n - 1 files (a sensor returning
         # thousands of run requests would only slow the set-up down).
-        seen = resources["source"].scan()[0]
+        seen = resources["source"].scan().landed
         caught_up = {name: strategies[name](None, seen, None).cursor for name in sensors}
+        if quiet_seconds:
+            time.sleep(quiet_seconds)
+            caught_up = {name: strategies[name](caught_up[name], seen, None).cursor for name in sensors}
         write_listing(Path(folder), listing[-1:])
         for _ in range(repeats):
             for name, sensor in sensors.items():
@@ -120,4 +128,7 @@ def _steady_ticks(
                 if [r.partition_key for r in result.run_requests] != [listing[-1].partition_key]:
                     raise AssertionError(f"{name} did not request exactly the one new file")
                 cursors[name] = result.cursor
-    return {name: TickCost(count, len(cursors[name].encode()), statistics.median(times[name])) for name in sensors}
+    return {
+        name: TickCost(count, len(cursors[name].encode()), statistics.median(times[name]), len(caught_up[name].encode()))
+        for name in sensors
+    }
