@@ -232,4 +232,4 @@ def test_the_previous_digest_set_cursor_upgrades_without_losing_or_repeating_a_f
     report = loop.tick()
     assert sorted(report.succeeded) == [day(20).isoformat(), day(21).isoformat()] and report.skipped_run_keys == []
     assert read_cursor(report.cursor_after).warning is None
-    assert loop.tick().requested == []
+    assert loop.tick().run_requests == []
