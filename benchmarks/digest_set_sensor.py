@@ -22,7 +22,9 @@ DIGEST_SET_SENSOR_NAME = "digest_set_sensor"
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def digest_set_sensor(context: dg.SensorEvaluationContext, source: SourceFolder) -> dg.SensorResult:
-    plan = plan_digest_tick(context.cursor, lambda seen: scan_changes(source.folder, seen), settings.max_runs_per_tick())
+    plan = plan_digest_tick(
+        context.cursor, lambda seen: scan_changes(source.folder, seen), settings.max_runs_per_tick()
+    )
     return request_changes(context, plan, str(source.folder), file_partitions)
 
 

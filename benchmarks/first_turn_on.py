@@ -26,13 +26,24 @@ import argparse
 from pathlib import Path
 
 import dagster as dg
+from bench_common import (
+    RESULTS_DIR,
+    add_generated_files,
+    env_var,
+    median,
+    ms,
+    print_table,
+    quiet_dagster_logs,
+    temporary_data_root,
+    timed,
+    write_results,
+)
 
-from bench_common import RESULTS_DIR, add_generated_files, env_var, median, ms, print_table, quiet_dagster_logs, temporary_data_root, timed, write_results
 from dagster_and_etl import settings
-from dagster_and_etl.definitions import build_definitions
-from dagster_and_etl.teaching.simulation.run_loop import evaluate_sensor, register_requested_partitions
 from dagster_and_etl.dagster_private import PARTITION_NAME_TAG, RUN_KEY_TAG
+from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.teaching.simulation.run_loop import evaluate_sensor, register_requested_partitions
 
 SENSOR_NAME = dynamic_sensor.name
 RUN_CREATION_SAMPLES = 20
@@ -53,8 +64,14 @@ def drain(defs: dg.Definitions, instance: dg.DagsterInstance, cap: int, file_cou
                 break
             assert len(data.run_requests) <= cap
             requested.update(r.run_key for r in data.run_requests)
-            ticks.append({"requests": len(data.run_requests), "evaluate_seconds": evaluate_seconds,
-                          "register_seconds": register_seconds, "registered": len(registered)})
+            ticks.append(
+                {
+                    "requests": len(data.run_requests),
+                    "evaluate_seconds": evaluate_seconds,
+                    "register_seconds": register_seconds,
+                    "registered": len(registered),
+                }
+            )
     assert len(requested) == file_count, f"{len(requested)} files requested, expected {file_count}"
     evaluate = [t["evaluate_seconds"] for t in ticks]
     register = [t["register_seconds"] for t in ticks]
@@ -80,9 +97,11 @@ def seconds_per_run_created(defs: dg.Definitions, samples: int) -> float:
         assert isinstance(job.partitions_def, dg.DynamicPartitionsDefinition)
         instance.add_dynamic_partitions(job.partitions_def.name, keys)
         times = [
-            timed(lambda: instance.create_run_for_job(
-                job_def=job, run_config={}, tags={PARTITION_NAME_TAG: key, RUN_KEY_TAG: key}
-            ))[0]
+            timed(
+                lambda: instance.create_run_for_job(
+                    job_def=job, run_config={}, tags={PARTITION_NAME_TAG: key, RUN_KEY_TAG: key}
+                )
+            )[0]
             for key in keys
         ]
     return median(times)
@@ -94,7 +113,9 @@ def recommend(rows: list[dict], run_creation_seconds: float) -> dict:
     interval = settings.DEFAULT_SENSOR_INTERVAL_SECONDS
     budget = interval * DAEMON_TICK_SHARE_OF_INTERVAL
     for row in rows:
-        row["estimated_daemon_tick_seconds"] = row["slowest_tick_with_registration_seconds"] + row["cap"] * run_creation_seconds
+        row["estimated_daemon_tick_seconds"] = (
+            row["slowest_tick_with_registration_seconds"] + row["cap"] * run_creation_seconds
+        )
     fitting = [r for r in rows if r["estimated_daemon_tick_seconds"] <= budget]
     best = max(fitting, key=lambda r: r["cap"]) if fitting else min(rows, key=lambda r: r["cap"])
     return {
@@ -131,23 +152,44 @@ def main(argv: list[str] | None = None) -> dict:
 
     print_table(
         f"First turn-on over {args.files:,} files (evaluate_tick, then partitions registered as the daemon does)",
-        ["cap", "ticks", "slowest tick ms", "slowest incl. registration ms", "total evaluate s",
-         "total register s", f"drain at {settings.DEFAULT_SENSOR_INTERVAL_SECONDS} s interval",
-         "est. daemon tick s"],
         [
-            [f"{r['cap']:,}", r["ticks_to_drain"], ms(r["slowest_tick_seconds"]),
-             ms(r["slowest_tick_with_registration_seconds"]), f"{r['total_evaluate_seconds']:.1f}",
-             f"{r['total_register_seconds']:.1f}", f"{r['drain_wall_clock_at_default_interval_seconds'] / 60:.1f} min",
-             f"{r['estimated_daemon_tick_seconds']:.1f}"]
+            "cap",
+            "ticks",
+            "slowest tick ms",
+            "slowest incl. registration ms",
+            "total evaluate s",
+            "total register s",
+            f"drain at {settings.DEFAULT_SENSOR_INTERVAL_SECONDS} s interval",
+            "est. daemon tick s",
+        ],
+        [
+            [
+                f"{r['cap']:,}",
+                r["ticks_to_drain"],
+                ms(r["slowest_tick_seconds"]),
+                ms(r["slowest_tick_with_registration_seconds"]),
+                f"{r['total_evaluate_seconds']:.1f}",
+                f"{r['total_register_seconds']:.1f}",
+                f"{r['drain_wall_clock_at_default_interval_seconds'] / 60:.1f} min",
+                f"{r['estimated_daemon_tick_seconds']:.1f}",
+            ]
             for r in rows
         ],
     )
-    print(f"\nCreating one run record took {ms(run_creation_seconds)} ms (median of {args.run_creation_samples}); the "
-          "estimated daemon tick adds one per request to the slowest sensor tick.")
-    print(f"Recommended cap: {recommendation['cap']:,} ({recommendation['rule']}: "
-          f"{recommendation['estimated_daemon_tick_seconds']:.1f} s, {recommendation['ticks_to_drain']} ticks to drain)")
-    results = {"files": args.files, "caps": rows, "run_creation_seconds": run_creation_seconds,
-               "recommendation": recommendation}
+    print(
+        f"\nCreating one run record took {ms(run_creation_seconds)} ms (median of {args.run_creation_samples}); the "
+        "estimated daemon tick adds one per request to the slowest sensor tick."
+    )
+    print(
+        f"Recommended cap: {recommendation['cap']:,} ({recommendation['rule']}: "
+        f"{recommendation['estimated_daemon_tick_seconds']:.1f} s, {recommendation['ticks_to_drain']} ticks to drain)"
+    )
+    results = {
+        "files": args.files,
+        "caps": rows,
+        "run_creation_seconds": run_creation_seconds,
+        "recommendation": recommendation,
+    }
     write_results("first_turn_on", results, args.out)
     return results
 

@@ -27,14 +27,20 @@ import time
 from pathlib import Path
 
 from bench_common import (
-    BENCHMARKS_DIR, RESULTS_DIR, add_generated_files, print_table, temporary_data_root, write_results,
+    BENCHMARKS_DIR,
+    RESULTS_DIR,
+    add_generated_files,
+    print_table,
+    temporary_data_root,
+    write_results,
 )
+from digest_set_sensor import DIGEST_SET_SENSOR_NAME
+
 from dagster_and_etl import settings
 from dagster_and_etl.file_scan import encode_cursor, scan_folder
-from dagster_and_etl.teaching.live.daemon_view import DaemonView, wait_until
 from dagster_and_etl.teaching.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.live.daemon_view import DaemonView, wait_until
 from dagster_and_etl.watermark_cursor import plan_tick
-from digest_set_sensor import DIGEST_SET_SENSOR_NAME
 
 TICKS_A_DAY = 24 * 3600 // settings.DEFAULT_SENSOR_INTERVAL_SECONDS
 SETTLE_SECONDS = 2.0  # the daemon's settle window here: waited out before the steady cursor is made
@@ -73,8 +79,14 @@ def measure(root: Path, files: int, sensor_name: str, ticks: int) -> dict:
         try:
             wait_until(lambda: view.finished_ticks() or None, 120, "the first tick")
             first = view.finished_ticks()[-1].tick_id
-            start_bytes, start_count, started = schedule_storage_bytes(dagster_home), len(view.finished_ticks()), time.monotonic()
-            wait_until(lambda: len(view.finished_ticks()) - start_count >= ticks or None, ticks * 30, f"{ticks} more ticks")
+            start_bytes, start_count, started = (
+                schedule_storage_bytes(dagster_home),
+                len(view.finished_ticks()),
+                time.monotonic(),
+            )
+            wait_until(
+                lambda: len(view.finished_ticks()) - start_count >= ticks or None, ticks * 30, f"{ticks} more ticks"
+            )
             elapsed = time.monotonic() - started
             recorded = [t for t in view.finished_ticks() if t.tick_id > first]
             grown = schedule_storage_bytes(dagster_home) - start_bytes
@@ -85,9 +97,15 @@ def measure(root: Path, files: int, sensor_name: str, ticks: int) -> dict:
     assert requested == 0, f"{sensor_name} requested {requested} runs over a quiet folder"
     per_tick = grown / len(recorded)
     return {
-        "files": files, "sensor": sensor_name, "ticks": len(recorded), "seconds": elapsed,
-        "cursor_bytes": len(cursor.encode()), "stored_cursor_unchanged": stored == {cursor},
-        "storage_growth_bytes": grown, "bytes_per_tick": per_tick, "bytes_per_day_at_30s": per_tick * TICKS_A_DAY,
+        "files": files,
+        "sensor": sensor_name,
+        "ticks": len(recorded),
+        "seconds": elapsed,
+        "cursor_bytes": len(cursor.encode()),
+        "stored_cursor_unchanged": stored == {cursor},
+        "storage_growth_bytes": grown,
+        "bytes_per_tick": per_tick,
+        "bytes_per_day_at_30s": per_tick * TICKS_A_DAY,
     }
 
 
@@ -111,8 +129,18 @@ def main(argv: list[str] | None = None) -> dict:
     print_table(
         "Instance storage per sensor tick (skipped ticks over a quiet folder, the real daemon)",
         ["files", "design", "ticks", "cursor bytes", "storage growth", "bytes/tick", "MB/day at 30 s"],
-        [[f"{r['files']:,}", r["design"], r["ticks"], f"{r['cursor_bytes']:,}", f"{r['storage_growth_bytes']:,}",
-          f"{r['bytes_per_tick']:,.0f}", f"{r['bytes_per_day_at_30s'] / 1e6:,.1f}"] for r in rows],
+        [
+            [
+                f"{r['files']:,}",
+                r["design"],
+                r["ticks"],
+                f"{r['cursor_bytes']:,}",
+                f"{r['storage_growth_bytes']:,}",
+                f"{r['bytes_per_tick']:,.0f}",
+                f"{r['bytes_per_day_at_30s'] / 1e6:,.1f}",
+            ]
+            for r in rows
+        ],
     )
     results = {"ticks_per_size": args.ticks, "settle_seconds": SETTLE_SECONDS, "rows": rows}
     write_results("instance_growth", results, args.out)

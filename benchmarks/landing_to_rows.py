@@ -25,15 +25,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-
 from bench_common import RESULTS_DIR, median, print_table, temporary_data_root, write_results
+
 from dagster_and_etl import settings, warehouse
+from dagster_and_etl.dagster_private import PARTITION_NAME_TAG
 from dagster_and_etl.defs.assets import raw_dynamic_partition_data
 from dagster_and_etl.sample_data import FIRST_DAY, ROWS_PER_DAY, day_csv
 from dagster_and_etl.teaching.live.daemon_view import wait_until
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.live.processes import live_processes_in_group
-from dagster_and_etl.dagster_private import PARTITION_NAME_TAG
 
 TARGET_SLACK_SECONDS = 5.0
 # Spreads the landings over the sensor's interval (the fractional parts of n * golden ratio).
@@ -66,10 +66,18 @@ def measure_one(server: DagsterDevServer, instance: dg.DagsterInstance, index: i
     day = FIRST_DAY + timedelta(days=index)
     key = day.isoformat()
     landed_at = land(settings.source_dir(server.data_root), f"{key}.csv", day_csv(day))
-    committed_at = wait_until(lambda: materialization_time(instance, key), timeout_seconds,
-                              f"rows of {key}.csv (see {server.log_path})", interval_seconds=0.1)
-    run = wait_until(lambda: finished_run(instance, key), timeout_seconds,
-                     f"the run for {key}.csv (see {server.log_path})", interval_seconds=0.1)
+    committed_at = wait_until(
+        lambda: materialization_time(instance, key),
+        timeout_seconds,
+        f"rows of {key}.csv (see {server.log_path})",
+        interval_seconds=0.1,
+    )
+    run = wait_until(
+        lambda: finished_run(instance, key),
+        timeout_seconds,
+        f"the run for {key}.csv (see {server.log_path})",
+        interval_seconds=0.1,
+    )
     rows = warehouse.row_counts(settings.database_path(server.data_root), warehouse.DYNAMIC_TABLE).get(key, 0)
     created_at = run.create_timestamp.timestamp()
     return {
@@ -126,13 +134,25 @@ def main(argv: list[str] | None = None) -> dict:
     print_table(
         f"Landing to rows in DuckDB under dagster dev, sensor interval {args.interval} s",
         ["file", "landing to rows s", "pickup s", "run start s", "load s", "run", "rows"],
-        [[f["file"], f"{f['latency_seconds']:.1f}", f"{f['pickup_seconds']:.1f}", f"{f['start_seconds']:.1f}",
-          f"{f['load_seconds']:.1f}", f["run_status"], f["rows_in_duckdb"]] for f in files],
+        [
+            [
+                f["file"],
+                f"{f['latency_seconds']:.1f}",
+                f"{f['pickup_seconds']:.1f}",
+                f"{f['start_seconds']:.1f}",
+                f"{f['load_seconds']:.1f}",
+                f["run_status"],
+                f["rows_in_duckdb"],
+            ]
+            for f in files
+        ],
     )
-    print(f"\nMedian {summary['median_seconds']:.1f} s (pickup {summary['median_pickup_seconds']:.1f} s, run start "
-          f"{summary['median_start_seconds']:.1f} s, load {summary['median_load_seconds']:.1f} s), worst {summary['worst_seconds']:.1f} s over {len(files)} files. "
-          f"Target: median within the interval + {TARGET_SLACK_SECONDS:g} s = {target:g} s: "
-          f"{'met' if summary['target_met'] else 'MISSED by %.1f s' % (summary['median_seconds'] - target)}")
+    print(
+        f"\nMedian {summary['median_seconds']:.1f} s (pickup {summary['median_pickup_seconds']:.1f} s, run start "
+        f"{summary['median_start_seconds']:.1f} s, load {summary['median_load_seconds']:.1f} s), worst {summary['worst_seconds']:.1f} s over {len(files)} files. "
+        f"Target: median within the interval + {TARGET_SLACK_SECONDS:g} s = {target:g} s: "
+        f"{'met' if summary['target_met'] else 'MISSED by %.1f s' % (summary['median_seconds'] - target)}"
+    )
     results = {"sensor_interval_seconds": args.interval, "files": files, "summary": summary}
     write_results("landing_to_rows", results, args.out)
     return results

@@ -26,6 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from bench_common import RESULTS_DIR, print_table, write_results
+
 from dagster_and_etl.settings import REPO_DIR
 
 TARGET_SECONDS = 120.0
@@ -37,8 +38,18 @@ def run_suite(notebooks: list[Path]) -> tuple[float, int, list[dict], str]:
     with tempfile.TemporaryDirectory(prefix="dagster-etl-bench-nbval-") as scratch:
         report = Path(scratch) / "junit.xml"
         command = [
-            sys.executable, "-m", "pytest", "-c", str(REPO_DIR / "pyproject.toml"), "--rootdir", str(REPO_DIR),
-            "-q", f"--junitxml={report}", "-o", "junit_family=xunit1", *map(str, notebooks),
+            sys.executable,
+            "-m",
+            "pytest",
+            "-c",
+            str(REPO_DIR / "pyproject.toml"),
+            "--rootdir",
+            str(REPO_DIR),
+            "-q",
+            f"--junitxml={report}",
+            "-o",
+            "junit_family=xunit1",
+            *map(str, notebooks),
         ]
         start = time.perf_counter()
         process = subprocess.run(command, cwd=REPO_DIR, capture_output=True, text=True, stdin=subprocess.DEVNULL)
@@ -47,8 +58,14 @@ def run_suite(notebooks: list[Path]) -> tuple[float, int, list[dict], str]:
         if report.exists():
             for case in ElementTree.parse(report).iter("testcase"):
                 failed = any(child.tag in ("failure", "error") for child in case)
-                cells.append({"file": case.get("file", ""), "cell": case.get("name", ""),
-                              "seconds": float(case.get("time", 0.0)), "passed": not failed})
+                cells.append(
+                    {
+                        "file": case.get("file", ""),
+                        "cell": case.get("name", ""),
+                        "seconds": float(case.get("time", 0.0)),
+                        "passed": not failed,
+                    }
+                )
     return wall, process.returncode, cells, process.stdout[-3000:] + process.stderr[-2000:]
 
 
@@ -85,8 +102,13 @@ def main(argv: list[str] | None = None) -> dict:
     notebooks = sorted(args.notebooks_dir.resolve().glob("*.ipynb"))
     if not notebooks:
         print(f"No notebooks in {args.notebooks_dir}: nothing to time.")
-        results = {"notebooks": [], "total_wall_seconds": None, "target_seconds": TARGET_SECONDS, "target_met": None,
-                   "note": "no notebooks present"}
+        results = {
+            "notebooks": [],
+            "total_wall_seconds": None,
+            "target_seconds": TARGET_SECONDS,
+            "target_met": None,
+            "note": "no notebooks present",
+        }
         write_results("notebook_suite", results, args.out)
         return results
 
@@ -99,9 +121,13 @@ def main(argv: list[str] | None = None) -> dict:
         cell["first_line"] = first_line(notebook, cell["cell"])
         per_notebook[cell["notebook"]].append(cell)
     rows = [
-        {"notebook": name, "seconds": sum(c["seconds"] for c in cells_of), "cells": len(cells_of),
-         "failed_cells": sum(not c["passed"] for c in cells_of),
-         "first_cell_seconds": cells_of[0]["seconds"] if cells_of else 0.0}
+        {
+            "notebook": name,
+            "seconds": sum(c["seconds"] for c in cells_of),
+            "cells": len(cells_of),
+            "failed_cells": sum(not c["passed"] for c in cells_of),
+            "first_cell_seconds": cells_of[0]["seconds"] if cells_of else 0.0,
+        }
         for name, cells_of in sorted(per_notebook.items())
     ]
     slowest = sorted(cells, key=lambda c: c["seconds"], reverse=True)[:SLOWEST_CELLS_SHOWN]
@@ -120,13 +146,21 @@ def main(argv: list[str] | None = None) -> dict:
     print_table(
         "Notebooks under strict nbval (serial, one pytest process)",
         ["notebook", "seconds", "cells", "failed", "first cell (kernel start) s"],
-        [[r["notebook"], f"{r['seconds']:.1f}", r["cells"], r["failed_cells"], f"{r['first_cell_seconds']:.1f}"]
-         for r in rows] + [["total wall time", f"{wall:.1f}", len(cells), sum(r['failed_cells'] for r in rows), ""]],
+        [
+            [r["notebook"], f"{r['seconds']:.1f}", r["cells"], r["failed_cells"], f"{r['first_cell_seconds']:.1f}"]
+            for r in rows
+        ]
+        + [["total wall time", f"{wall:.1f}", len(cells), sum(r["failed_cells"] for r in rows), ""]],
     )
-    print_table("Slowest cells", ["notebook", "cell", "seconds", "first line"],
-                [[c["notebook"], c["cell"], f"{c['seconds']:.1f}", c["first_line"]] for c in slowest])
-    print(f"\npytest start-up and collection: {wall - in_cells:.1f} s. Target: under {TARGET_SECONDS:g} s: "
-          f"{'met' if results['target_met'] else 'MISSED by %.1f s' % (wall - TARGET_SECONDS)}")
+    print_table(
+        "Slowest cells",
+        ["notebook", "cell", "seconds", "first line"],
+        [[c["notebook"], c["cell"], f"{c['seconds']:.1f}", c["first_line"]] for c in slowest],
+    )
+    print(
+        f"\npytest start-up and collection: {wall - in_cells:.1f} s. Target: under {TARGET_SECONDS:g} s: "
+        f"{'met' if results['target_met'] else 'MISSED by %.1f s' % (wall - TARGET_SECONDS)}"
+    )
     if exit_code != 0:
         print(f"\nSome notebooks failed under nbval (pytest exit code {exit_code}):\n{output}")
     write_results("notebook_suite", results, args.out)

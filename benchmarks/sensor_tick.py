@@ -35,7 +35,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
-
 from bench_common import (
     BENCHMARKS_DIR,
     GENERATED_FILE_TEXT,
@@ -53,6 +52,7 @@ from bench_common import (
 )
 from course_sensor import COURSE_SENSOR_NAME, build_course_sensor
 from digest_set_sensor import DIGEST_SET_SENSOR_NAME, digest_set_sensor
+
 from dagster_and_etl import settings
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.defs.partitions import file_partitions
@@ -167,8 +167,14 @@ def check_missed_nothing(contenders: Contenders, cursor: str, scratch: Path) -> 
     }
 
 
-def measure(contenders: Contenders, file_count: int, repeats: int, evaluate_tick_repeats: int, course_evaluate_tick_max: int,
-            scratch: Path) -> dict:
+def measure(
+    contenders: Contenders,
+    file_count: int,
+    repeats: int,
+    evaluate_tick_repeats: int,
+    course_evaluate_tick_max: int,
+    scratch: Path,
+) -> dict:
     cursors = settle(contenders, file_count)
     names = ("floor", "reference", "digest_set", "course_quiet", "course_rerequest")
     samples: dict[str, list[float]] = {k: [] for k in names}
@@ -191,7 +197,9 @@ def measure(contenders: Contenders, file_count: int, repeats: int, evaluate_tick
 
     # Through evaluate_tick, interleaved with a floor scan of their own, so the ratio to the
     # floor compares measurements taken side by side.
-    through_daemon_path: dict[str, list[float]] = {k: [] for k in ("floor", "reference", "digest_set", "course_quiet", "course_rerequest")}
+    through_daemon_path: dict[str, list[float]] = {
+        k: [] for k in ("floor", "reference", "digest_set", "course_quiet", "course_rerequest")
+    }
     for _ in range(evaluate_tick_repeats):
         through_daemon_path["floor"].append(timed(lambda: floor_scan(contenders.folder))[0])
         seconds, data = timed(lambda: contenders.evaluate_tick(REFERENCE_SENSOR_NAME, cursors["reference"]))
@@ -238,7 +246,12 @@ def measure(contenders: Contenders, file_count: int, repeats: int, evaluate_tick
     }
 
 
-DETECTED = ("late_file_detected", "replaced_file_detected", "atomically_replaced_file_detected", "restored_file_detected")
+DETECTED = (
+    "late_file_detected",
+    "replaced_file_detected",
+    "atomically_replaced_file_detected",
+    "restored_file_detected",
+)
 
 
 def targets(rows: list[dict]) -> dict:
@@ -249,7 +262,9 @@ def targets(rows: list[dict]) -> dict:
     return {
         "files": largest["files"],
         "steady_tick_via_evaluate_tick_within_1_3x_floor": {
-            "met": ratio <= TICK_RATIO_TARGET, "ratio": ratio, "target": TICK_RATIO_TARGET,
+            "met": ratio <= TICK_RATIO_TARGET,
+            "ratio": ratio,
+            "target": TICK_RATIO_TARGET,
         },
         "cursor_at_most_2kb_at_every_size": {
             "met": biggest_cursor <= CURSOR_BYTES_TARGET and detects,
@@ -279,25 +294,62 @@ def plot(rows: list[dict], path: Path) -> None:
     for key, label, colour, style in lines:
         left.plot(files, [r["tick_seconds"][key] * 1000 for r in rows], style, color=colour, marker="o", label=label)
     left.plot(
-        files, [r["evaluate_tick_seconds"]["reference"] * 1000 for r in rows], "-.", color="tab:blue", marker="x",
+        files,
+        [r["evaluate_tick_seconds"]["reference"] * 1000 for r in rows],
+        "-.",
+        color="tab:blue",
+        marker="x",
         label="reference via evaluate_tick",
     )
     timed_rerequest = [r for r in rows if r["evaluate_tick_seconds"]["course_rerequest"] is not None]
     left.plot(
-        [r["files"] for r in timed_rerequest], [r["evaluate_tick_seconds"]["course_rerequest"] * 1000 for r in timed_rerequest],
-        "-.", color="tab:red", marker="x", label="course re-request via evaluate_tick",
+        [r["files"] for r in timed_rerequest],
+        [r["evaluate_tick_seconds"]["course_rerequest"] * 1000 for r in timed_rerequest],
+        "-.",
+        color="tab:red",
+        marker="x",
+        label="course re-request via evaluate_tick",
     )
-    left.set(xscale="log", yscale="log", xlabel="files in source/", ylabel="median steady tick (ms)",
-             title="Steady-state tick (nothing new)")
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="files in source/",
+        ylabel="median steady tick (ms)",
+        title="Steady-state tick (nothing new)",
+    )
     left.legend(fontsize=8)
-    right.plot(files, [r["cursor_bytes"]["reference"] for r in rows], "-", color="tab:blue", marker="o",
-               label="reference (change-time watermark), folder quiet")
-    right.plot(files, [r["cursor_bytes"]["digest_set"] for r in rows], "-", color="tab:green", marker="o",
-               label="digest set (before)")
-    right.plot(files, [r["cursor_bytes"]["course_after_rerequest_tick"] for r in rows], "-", color="tab:red",
-               marker="o", label="course, after a re-request tick")
-    right.plot(files, [r["cursor_bytes"]["course_after_quiet_tick"] for r in rows], ":", color="tab:orange",
-               marker="o", label="course, after a quiet tick ({})")
+    right.plot(
+        files,
+        [r["cursor_bytes"]["reference"] for r in rows],
+        "-",
+        color="tab:blue",
+        marker="o",
+        label="reference (change-time watermark), folder quiet",
+    )
+    right.plot(
+        files,
+        [r["cursor_bytes"]["digest_set"] for r in rows],
+        "-",
+        color="tab:green",
+        marker="o",
+        label="digest set (before)",
+    )
+    right.plot(
+        files,
+        [r["cursor_bytes"]["course_after_rerequest_tick"] for r in rows],
+        "-",
+        color="tab:red",
+        marker="o",
+        label="course, after a re-request tick",
+    )
+    right.plot(
+        files,
+        [r["cursor_bytes"]["course_after_quiet_tick"] for r in rows],
+        ":",
+        color="tab:orange",
+        marker="o",
+        label="course, after a quiet tick ({})",
+    )
     right.plot(files, [CURSOR_BYTES_TARGET for _ in files], "--", color="grey", label="target: 2 KB")
     right.set(xscale="log", yscale="log", xlabel="files in source/", ylabel="cursor size (bytes)", title="Cursor size")
     right.legend(fontsize=8)
@@ -311,15 +363,34 @@ def plot(rows: list[dict], path: Path) -> None:
 def report(rows: list[dict], goals: dict) -> None:
     print_table(
         "Steady tick, median ms (direct call; evaluate_tick with its own floor in the last columns)",
-        ["files", "floor", "reference", "digest set", "course quiet", "course re-request", "ref/floor", "digest/floor",
-         "floor (e_t rounds)", "ref evaluate_tick", "digest evaluate_tick", "ref e_t/floor", "digest e_t/floor"],
+        [
+            "files",
+            "floor",
+            "reference",
+            "digest set",
+            "course quiet",
+            "course re-request",
+            "ref/floor",
+            "digest/floor",
+            "floor (e_t rounds)",
+            "ref evaluate_tick",
+            "digest evaluate_tick",
+            "ref e_t/floor",
+            "digest e_t/floor",
+        ],
         [
             [
-                f"{r['files']:,}", ms(r["tick_seconds"]["floor"]), ms(r["tick_seconds"]["reference"]),
-                ms(r["tick_seconds"]["digest_set"]), ms(r["tick_seconds"]["course_quiet"]),
-                ms(r["tick_seconds"]["course_rerequest"]), f"{r['ratios']['reference_to_floor']:.2f}",
-                f"{r['ratios']['digest_set_to_floor']:.2f}", ms(r["evaluate_tick_seconds"]["floor"]),
-                ms(r["evaluate_tick_seconds"]["reference"]), ms(r["evaluate_tick_seconds"]["digest_set"]),
+                f"{r['files']:,}",
+                ms(r["tick_seconds"]["floor"]),
+                ms(r["tick_seconds"]["reference"]),
+                ms(r["tick_seconds"]["digest_set"]),
+                ms(r["tick_seconds"]["course_quiet"]),
+                ms(r["tick_seconds"]["course_rerequest"]),
+                f"{r['ratios']['reference_to_floor']:.2f}",
+                f"{r['ratios']['digest_set_to_floor']:.2f}",
+                ms(r["evaluate_tick_seconds"]["floor"]),
+                ms(r["evaluate_tick_seconds"]["reference"]),
+                ms(r["evaluate_tick_seconds"]["digest_set"]),
                 f"{r['ratios']['reference_evaluate_tick_to_floor']:.2f}",
                 f"{r['ratios']['digest_set_evaluate_tick_to_floor']:.2f}",
             ]
@@ -328,23 +399,40 @@ def report(rows: list[dict], goals: dict) -> None:
     )
     print_table(
         "Cursor size, bytes",
-        ["files", "reference (quiet)", "reference (all in the window)", "digest set", "course (re-request)",
-         "course (quiet)", "late", "replaced", "atomic", "restored"],
+        [
+            "files",
+            "reference (quiet)",
+            "reference (all in the window)",
+            "digest set",
+            "course (re-request)",
+            "course (quiet)",
+            "late",
+            "replaced",
+            "atomic",
+            "restored",
+        ],
         [
             [
-                f"{r['files']:,}", f"{r['cursor_bytes']['reference']:,}",
-                f"{r['cursor_bytes']['reference_within_the_settle_window']:,}", f"{r['cursor_bytes']['digest_set']:,}",
-                f"{r['cursor_bytes']['course_after_rerequest_tick']:,}", r["cursor_bytes"]["course_after_quiet_tick"],
+                f"{r['files']:,}",
+                f"{r['cursor_bytes']['reference']:,}",
+                f"{r['cursor_bytes']['reference_within_the_settle_window']:,}",
+                f"{r['cursor_bytes']['digest_set']:,}",
+                f"{r['cursor_bytes']['course_after_rerequest_tick']:,}",
+                r["cursor_bytes"]["course_after_quiet_tick"],
                 *(r[key] for key in DETECTED),
             ]
             for r in rows
         ],
     )
     tick, cursor = goals["steady_tick_via_evaluate_tick_within_1_3x_floor"], goals["cursor_at_most_2kb_at_every_size"]
-    print(f"\nTarget at {goals['files']:,} files: steady tick through evaluate_tick within {tick['target']}x the floor: "
-          f"{'met' if tick['met'] else 'MISSED'} ({tick['ratio']:.2f}x)")
-    print(f"Target: cursor at most {cursor['target']:,} bytes at every size with late, replaced, atomic and restored "
-          f"files detected: {'met' if cursor['met'] else 'MISSED'} (largest {cursor['largest_cursor_bytes']:,} bytes)")
+    print(
+        f"\nTarget at {goals['files']:,} files: steady tick through evaluate_tick within {tick['target']}x the floor: "
+        f"{'met' if tick['met'] else 'MISSED'} ({tick['ratio']:.2f}x)"
+    )
+    print(
+        f"Target: cursor at most {cursor['target']:,} bytes at every size with late, replaced, atomic and restored "
+        f"files detected: {'met' if cursor['met'] else 'MISSED'} (largest {cursor['largest_cursor_bytes']:,} bytes)"
+    )
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -352,28 +440,45 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=7, help="direct-call rounds per size (median)")
     parser.add_argument("--evaluate-tick-repeats", type=int, default=3)
-    parser.add_argument("--course-evaluate-tick-max", type=int, default=10_000,
-                        help="largest folder to time the course sensor's re-request tick through evaluate_tick")
+    parser.add_argument(
+        "--course-evaluate-tick-max",
+        type=int,
+        default=10_000,
+        help="largest folder to time the course sensor's re-request tick through evaluate_tick",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
-    parser.add_argument("--plot", type=lambda text: Path(text) if text else None, default=BENCHMARKS_DIR / "sensor_tick.png",
-                        help="where to write the PNG; an empty string for none")
+    parser.add_argument(
+        "--plot",
+        type=lambda text: Path(text) if text else None,
+        default=BENCHMARKS_DIR / "sensor_tick.png",
+        help="where to write the PNG; an empty string for none",
+    )
     args = parser.parse_args(argv)
     quiet_dagster_logs()
 
     rows = []
-    with temporary_data_root("tick") as root, dg.instance_for_test() as instance, \
-            env_var(settings.SENSOR_SETTLE_ENV, str(SETTLE_SECONDS)):
+    with (
+        temporary_data_root("tick") as root,
+        dg.instance_for_test() as instance,
+        env_var(settings.SENSOR_SETTLE_ENV, str(SETTLE_SECONDS)),
+    ):
         contenders = Contenders(root, instance)
         created = 0
         for size in sorted(set(args.sizes)):
             add_generated_files(contenders.folder, created, size)
             created = size
             print(f"Measuring {size:,} files...", flush=True)
-            rows.append(measure(contenders, size, args.repeats, args.evaluate_tick_repeats, args.course_evaluate_tick_max,
-                                root))
+            rows.append(
+                measure(contenders, size, args.repeats, args.evaluate_tick_repeats, args.course_evaluate_tick_max, root)
+            )
     goals = targets(rows)
     report(rows, goals)
-    results = {"repeats": args.repeats, "evaluate_tick_repeats": args.evaluate_tick_repeats, "sizes": rows, "targets": goals}
+    results = {
+        "repeats": args.repeats,
+        "evaluate_tick_repeats": args.evaluate_tick_repeats,
+        "sizes": rows,
+        "targets": goals,
+    }
     write_results("sensor_tick", results, args.out)
     if args.plot:
         plot(rows, args.plot)

@@ -41,7 +41,7 @@ def list_entries(client, bucket: str, prefix: str, unusable: list[str], page_siz
     )
     for page in pages:
         for item in page.get("Contents", []):
-            name = item["Key"][len(prefix):]
+            name = item["Key"][len(prefix) :]
             if usable_name(name, unusable):
                 yield name, timestamp_ns(item["LastModified"]), item["Size"], item["ETag"].strip('"')
 

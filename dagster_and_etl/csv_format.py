@@ -156,7 +156,10 @@ def read_source_text(name: Path | str, text: str, expected_date: date | None = N
             values = {c: _number(path, where, c, record[c]) for c in NUMERIC_COLUMNS}
             if values["share_price"] <= 0:
                 raise SourceFileError(
-                    path, f"share_price must be greater than 0, got {record['share_price'].strip()}", where.number, where.line
+                    path,
+                    f"share_price must be greater than 0, got {record['share_price'].strip()}",
+                    where.number,
+                    where.line,
                 )
             columns["date"].append(day)
             for c in NUMERIC_COLUMNS:

@@ -8,16 +8,16 @@ Each entry says why the public API does not do.
 
 from __future__ import annotations
 
-# A partition key must not contain these (Dagster's own check on a new dynamic partition key);
-# the file scan refuses such names before Dagster would fail the whole tick on one.
-from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
+# The standard table metadata (`dagster/row_count`, which the UI shows), read the way Dagster reads it.
+from dagster._core.definitions.metadata.metadata_set import TableMetadataSet
 
 # Listing the partitions of an automation evaluation's subset needs the evaluation's instance
 # and time, which only this context manager provides.
 from dagster._core.definitions.partitions.context import partition_loading_context
 
-# The standard table metadata (`dagster/row_count`, which the UI shows), read the way Dagster reads it.
-from dagster._core.definitions.metadata.metadata_set import TableMetadataSet
+# A partition key must not contain these (Dagster's own check on a new dynamic partition key);
+# the file scan refuses such names before Dagster would fail the whole tick on one.
+from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
 
 # What `SensorDefinition.evaluate_tick` returns: the type of a public method's result.
 from dagster._core.definitions.sensor_definition import SensorExecutionData

@@ -19,8 +19,12 @@ from dagster_and_etl.defs.resources import build_resources
 def build_definitions(data_root: Path | None = None) -> dg.Definitions:
     """The automation definitions over one data root (default: `DAGSTER_ETL_DATA_DIR`, else `data/`)."""
     return dg.Definitions(
-        assets=[automation.daily_file, automation.source_file,
-                automation.raw_partition_data, automation.raw_dynamic_partition_data],
+        assets=[
+            automation.daily_file,
+            automation.source_file,
+            automation.raw_partition_data,
+            automation.raw_dynamic_partition_data,
+        ],
         sensors=[automation.file_event_sensor, automation.automation_condition_sensor],
         resources=build_resources(settings.data_root() if data_root is None else Path(data_root)),
     )

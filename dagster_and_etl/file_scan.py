@@ -286,7 +286,9 @@ class TickPlan:
     warnings: list[str]
 
 
-def kept_or_reencoded_cursor(stored: str | None, seen: set[bytes], still_present: set[bytes], warning: str | None) -> str:
+def kept_or_reencoded_cursor(
+    stored: str | None, seen: set[bytes], still_present: set[bytes], warning: str | None
+) -> str:
     """The digest-set cursor a tick that requests nothing returns.
 
     The stored text itself while it still holds exactly the digests of the files present: a
@@ -300,7 +302,9 @@ def kept_or_reencoded_cursor(stored: str | None, seen: set[bytes], still_present
     return encode_cursor(still_present)
 
 
-def plan_digest_tick(stored_cursor: str | None, scan_changes: Callable[[set[bytes]], Changes], max_runs: int) -> TickPlan:
+def plan_digest_tick(
+    stored_cursor: str | None, scan_changes: Callable[[set[bytes]], Changes], max_runs: int
+) -> TickPlan:
     """One tick of the digest-set design: every file whose run key is not in the cursor is
     pending, oldest mtime first; the cursor records the batch requested and nothing beyond it."""
     seen, warning = decode_cursor(stored_cursor)

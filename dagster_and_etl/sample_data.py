@@ -84,34 +84,51 @@ def _prepared() -> dict[str, PreparedFile]:
     bad_day = day_csv(BAD_DAY)
     return {
         "late": PreparedFile(
-            "late/2018-02-01.csv", "2018-02-01.csv", "the 2018-02-01 file, landing after its scheduled run",
+            "late/2018-02-01.csv",
+            "2018-02-01.csv",
+            "the 2018-02-01 file, landing after its scheduled run",
             day_csv(LATE_DAY),
         ),
         "corrected": PreparedFile(
-            "corrected/2018-01-25.csv", "2018-01-25.csv", "a corrected re-upload of 2018-01-25",
+            "corrected/2018-01-25.csv",
+            "2018-01-25.csv",
+            "a corrected re-upload of 2018-01-25",
             day_csv(CORRECTED_DAY, "corrected"),
         ),
         "partial": PreparedFile(
-            "partial/2018-02-02.csv.part", "2018-02-02.csv.part", "2018-02-02 still being written (a .part name)",
+            "partial/2018-02-02.csv.part",
+            "2018-02-02.csv.part",
+            "2018-02-02 still being written (a .part name)",
             bad_day[: len(bad_day) // 2],
         ),
         "on_time": PreparedFile(
-            "on_time/2018-02-02.csv", "2018-02-02.csv", "the complete 2018-02-02 file", bad_day,
+            "on_time/2018-02-02.csv",
+            "2018-02-02.csv",
+            "the complete 2018-02-02 file",
+            bad_day,
         ),
         "bad_price": PreparedFile(
-            "bad/price/2018-02-02.csv", "2018-02-02.csv", "2018-02-02 with a share_price of -3.5 in row 3",
+            "bad/price/2018-02-02.csv",
+            "2018-02-02.csv",
+            "2018-02-02 with a share_price of -3.5 in row 3",
             _with_bad_row(bad_day, 3, "share_price", "-3.50"),
         ),
         "bad_columns": PreparedFile(
-            "bad/columns/2018-02-02.csv", "2018-02-02.csv", "2018-02-02 without its spread column",
+            "bad/columns/2018-02-02.csv",
+            "2018-02-02.csv",
+            "2018-02-02 without its spread column",
             "\n".join(",".join(line.split(",")[:-1]) for line in bad_day.splitlines()) + "\n",
         ),
         "bad_value": PreparedFile(
-            "bad/value/2018-02-02.csv", "2018-02-02.csv", "2018-02-02 with amount 'n/a' in row 5",
+            "bad/value/2018-02-02.csv",
+            "2018-02-02.csv",
+            "2018-02-02 with amount 'n/a' in row 5",
             _with_bad_row(bad_day, 5, "amount", "n/a"),
         ),
         "bad_date": PreparedFile(
-            "bad/date/2018-02-02.csv", "2018-02-02.csv", "2018-02-02 whose row 2 is dated 2018-02-03",
+            "bad/date/2018-02-02.csv",
+            "2018-02-02.csv",
+            "2018-02-02 whose row 2 is dated 2018-02-03",
             _with_bad_row(bad_day, 2, "date", "2018-02-03"),
         ),
     }

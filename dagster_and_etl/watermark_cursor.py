@@ -46,6 +46,8 @@ from dataclasses import dataclass
 
 from dagster_and_etl.file_scan import (
     CURSOR_FORMAT as DIGEST_SET_FORMAT,
+)
+from dagster_and_etl.file_scan import (
     NO_WATERMARK,
     FolderScan,
     TickPlan,

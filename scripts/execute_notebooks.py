@@ -39,7 +39,11 @@ def execute(notebook: nbformat.NotebookNode, cwd: Path, allow_errors: bool = Fal
     """
     kernel = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
     client = NotebookClient(
-        notebook, km=kernel, timeout=CELL_TIMEOUT_SECONDS, allow_errors=allow_errors, record_timing=False,
+        notebook,
+        km=kernel,
+        timeout=CELL_TIMEOUT_SECONDS,
+        allow_errors=allow_errors,
+        record_timing=False,
         resources={"metadata": {"path": str(cwd)}},
     )
     try:

@@ -146,7 +146,9 @@ def stale(lessons: list[Path], out_dir: Path, prune: bool) -> list[str]:
             problems.append(f"{target.name} is out of date")
     if prune:
         expected = {lesson.name for lesson in lessons}
-        problems += [f"{p.name} has no lesson notebook" for p in sorted(out_dir.glob("*.ipynb")) if p.name not in expected]
+        problems += [
+            f"{p.name} has no lesson notebook" for p in sorted(out_dir.glob("*.ipynb")) if p.name not in expected
+        ]
     return problems
 
 

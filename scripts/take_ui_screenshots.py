@@ -27,12 +27,12 @@ from pathlib import Path
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from dagster_and_etl import settings
 from dagster_and_etl.sample_data import BAD_DAY, LATE_DAY, arrival_time
 from dagster_and_etl.teaching.live import chromium
 from dagster_and_etl.teaching.live.daemon_view import DaemonView, ui_page, wait_until
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
-from dagster_and_etl import settings
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 IMAGES_DIR = REPO_DIR / "docs" / "images"
@@ -71,7 +71,9 @@ def replay(out: Path) -> None:
             server.start()
             daemon = DaemonView(server.dagster_home)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(chromium.EXECUTABLE), args=chromium.LAUNCH_ARGS)
+                browser = playwright.chromium.launch(
+                    executable_path=str(chromium.EXECUTABLE), args=chromium.LAUNCH_ARGS
+                )
                 page = browser.new_page(viewport=VIEWPORT)
                 open_page(page, ui_page(server.url, "sensor"), "Sensor has never run")
                 save(page, out / "05_sensor_stopped.png")
@@ -84,7 +86,9 @@ def replay(out: Path) -> None:
                 live.drop("late", arrival_time(LATE_DAY))
                 wait_until(lambda: len(daemon.runs()) == 2 and daemon.runs_are_finished(), 180, "the first two runs")
                 open_page(page, ui_page(server.url, "asset"), "Materialized (2)")
-                page.get_by_text("2018-02-01", exact=True).filter(visible=True).last.click()  # the list's entry: its latest materialization
+                page.get_by_text("2018-02-01", exact=True).filter(
+                    visible=True
+                ).last.click()  # the list's entry: its latest materialization
                 page.get_by_text("Latest materialization").first.wait_for(timeout=UI_TIMEOUT_MS)
                 save(page, out / "05_asset_partitions.png")
 
@@ -106,7 +110,12 @@ def replay(out: Path) -> None:
                 open_page(page, ui_page(server.url, "sensor"), "Latest tick")
                 before = daemon.last_tick_id()
                 os.replace(away / "2018-02-01.csv", live.source / "2018-02-01.csv")
-                wait_until(lambda: [k for t in daemon.tick_outcomes(before) for k in t.skipped_run_keys], 60, "the skipped run key", 0.2)
+                wait_until(
+                    lambda: [k for t in daemon.tick_outcomes(before) for k in t.skipped_run_keys],
+                    60,
+                    "the skipped run key",
+                    0.2,
+                )
                 open_page(page, ui_page(server.url, "sensor"), "Latest tick")
                 save(page, out / "05_sensor_ticks.png")
                 browser.close()

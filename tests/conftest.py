@@ -29,8 +29,13 @@ def _quiet_dagster():
 NOTEBOOK_TEST_MODULES = {"test_learner_notebooks.py"}
 # The slowest files, handed out first under pytest-xdist, so that no long one starts last.
 SLOW_FIRST = (
-    "test_browser_lessons.py", "test_daemon_retries.py", "test_reliability_histories.py",
-    "test_demo.py", "test_reliability_daemon.py", "test_daemon_e2e.py", "test_automation_daemon.py",
+    "test_browser_lessons.py",
+    "test_daemon_retries.py",
+    "test_reliability_histories.py",
+    "test_demo.py",
+    "test_reliability_daemon.py",
+    "test_daemon_e2e.py",
+    "test_automation_daemon.py",
 )
 
 

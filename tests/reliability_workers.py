@@ -26,11 +26,13 @@ import duckdb
 POLL_SECONDS = 0.02  # a notebook or dashboard polling as fast as a person could want
 
 
-def load(root: Path, keys: list[str], rounds: int, pause_flag: Path | None, pause_after_read: list[Path] | None) -> dict:
+def load(
+    root: Path, keys: list[str], rounds: int, pause_flag: Path | None, pause_after_read: list[Path] | None
+) -> dict:
     import dagster as dg
 
-    from dagster_and_etl.defs import assets
     from dagster_and_etl.definitions import build_definitions
+    from dagster_and_etl.defs import assets
     from dagster_and_etl.defs.partitions import file_partitions
     from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 

@@ -7,7 +7,7 @@ import pytest
 
 from dagster_and_etl.defs.assets import VALID_FILE_CHECK
 from dagster_and_etl.file_scan import run_key
-from dagster_and_etl.sample_data import PREPARED_FILES, day_csv, FIRST_DAY
+from dagster_and_etl.sample_data import FIRST_DAY, PREPARED_FILES, day_csv
 from dagster_and_etl.warehouse import DAILY_TABLE, DYNAMIC_TABLE
 
 
@@ -39,7 +39,8 @@ def test_daily_partition_loads_its_file(workspace):
     version = run_key("2018-01-22.csv", stat.st_mtime_ns, stat.st_size)
     assert materialization.metadata["source_version"].value == version
     assert (materialization.metadata["source_mtime_ns"].value, materialization.metadata["source_size"].value) == (
-        stat.st_mtime_ns, stat.st_size,
+        stat.st_mtime_ns,
+        stat.st_size,
     )
     assert set(rows.source_version) == {version}
     assert set(rows.source_landed_ns) == {stat.st_ctime_ns}

@@ -19,7 +19,10 @@ BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 def run_benchmark(script: str, out: Path, *args: str, timeout: float = 240) -> dict:
     completed = subprocess.run(
         [sys.executable, str(BENCHMARKS_DIR / script), "--out", str(out), *args],
-        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return json.loads((out / f"{Path(script).stem}.json").read_text())
@@ -28,8 +31,19 @@ def run_benchmark(script: str, out: Path, *args: str, timeout: float = 240) -> d
 @pytest.mark.slow
 def test_sensor_tick_smoke(tmp_path):
     plot = tmp_path / "plot.png"
-    results = run_benchmark("sensor_tick.py", tmp_path, "--sizes", "20", "60", "--repeats", "2",
-                            "--evaluate-tick-repeats", "1", "--plot", str(plot))
+    results = run_benchmark(
+        "sensor_tick.py",
+        tmp_path,
+        "--sizes",
+        "20",
+        "60",
+        "--repeats",
+        "2",
+        "--evaluate-tick-repeats",
+        "1",
+        "--plot",
+        str(plot),
+    )
 
     assert [row["files"] for row in results["sizes"]] == [20, 60]
     for row in results["sizes"]:
@@ -44,8 +58,9 @@ def test_sensor_tick_smoke(tmp_path):
 
 @pytest.mark.slow
 def test_first_turn_on_smoke(tmp_path):
-    results = run_benchmark("first_turn_on.py", tmp_path, "--files", "25", "--caps", "10", "25",
-                            "--run-creation-samples", "2")
+    results = run_benchmark(
+        "first_turn_on.py", tmp_path, "--files", "25", "--caps", "10", "25", "--run-creation-samples", "2"
+    )
 
     assert [(row["cap"], row["ticks_to_drain"]) for row in results["caps"]] == [(10, 3), (25, 1)]
     assert [t["requests"] for t in results["caps"][0]["ticks"]] == [10, 10, 5]
@@ -83,12 +98,19 @@ def test_notebook_suite_times_a_notebook(tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     notebook = {
-        "nbformat": 4, "nbformat_minor": 5,
+        "nbformat": 4,
+        "nbformat_minor": 5,
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
         "cells": [
             {"cell_type": "markdown", "id": "intro", "metadata": {}, "source": "# A tiny lesson"},
-            {"cell_type": "code", "id": "answer", "metadata": {}, "execution_count": 1, "source": "print(6 * 7)",
-             "outputs": [{"output_type": "stream", "name": "stdout", "text": "42\n"}]},
+            {
+                "cell_type": "code",
+                "id": "answer",
+                "metadata": {},
+                "execution_count": 1,
+                "source": "print(6 * 7)",
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": "42\n"}],
+            },
         ],
     }
     (notebooks / "01_tiny.ipynb").write_text(json.dumps(notebook), encoding="utf-8")

@@ -169,16 +169,27 @@ class JupyterLab:
 
     def start(self, timeout_seconds: float = 120) -> None:
         command = [
-            sys.executable, "-m", "jupyterlab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
         ]
         if os.geteuid() == 0:
             command.append("--allow-root")
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                command, env=self.env, cwd=self.root, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                command,
+                env=self.env,
+                cwd=self.root,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout_seconds
         while True:
@@ -374,8 +385,11 @@ def errors_outside_raises_exception(notebook) -> list[str]:
 
 def widget_outputs(notebook) -> int:
     return sum(
-        1 for cell in notebook.cells if cell.cell_type == "code"
-        for output in cell.outputs if WIDGET_MIME in output.get("data", {})
+        1
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if WIDGET_MIME in output.get("data", {})
     )
 
 
@@ -398,8 +412,10 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         # A workspace of its own, reset: only this notebook's tab is open.
-        page.goto(f"{lab.url}/lab/workspaces/{folder}-{notebook_path.stem}/tree/{folder}/{notebook_path.name}"
-                  f"?reset&token={lab.token}")
+        page.goto(
+            f"{lab.url}/lab/workspaces/{folder}-{notebook_path.stem}/tree/{folder}/{notebook_path.name}"
+            f"?reset&token={lab.token}"
+        )
         page.locator(f"{VISIBLE_NOTEBOOK} .jp-Cell").first.wait_for(timeout=120_000)
         wait_for(page, lambda: kernel_idle(page), 120, "the kernel to start (the status bar's 'Idle')")
 
@@ -416,9 +432,11 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
         if expected_widgets:
             shown = wait_for(
                 page,
-                lambda: (lambda views: views if len(views) >= expected_widgets and all(v["rendered"] for v in views) else None)(
-                    page.evaluate(_WIDGETS_JS)
-                ),
+                lambda: (
+                    lambda views: (
+                        views if len(views) >= expected_widgets and all(v["rendered"] for v in views) else None
+                    )
+                )(page.evaluate(_WIDGETS_JS)),
                 60,
                 f"{expected_widgets} widget output(s) to render",
             )

@@ -1,15 +1,14 @@
 """End to end with the real daemon: `dagster dev` ticks the sensor, launches the runs, rows land in
 DuckDB; runs requested together take the duckdb pool's one slot in turn (the shipped dagster.yaml)."""
 
-
 import pytest
 
 from dagster_and_etl import settings, warehouse
+from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.sample_data import day_csv, source_days
 from dagster_and_etl.teaching.live.daemon_view import DaemonView, wait_until
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.live.processes import live_processes_in_group
-from dagster_and_etl.defs.sensors import dynamic_sensor
 
 pytestmark = pytest.mark.daemon
 
@@ -26,15 +25,21 @@ def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_p
         server.start()
         pgid = server.process.pid
         # The instance runs with the shipped settings: the duckdb pool has one slot, per run.
-        assert server.graphql(POOL_CONFIG)["instance"]["poolConfig"] == {"poolGranularity": "run", "defaultPoolLimit": 1}
+        assert server.graphql(POOL_CONFIG)["instance"]["poolConfig"] == {
+            "poolGranularity": "run",
+            "defaultPoolLimit": 1,
+        }
         server.start_sensor(dynamic_sensor.name)
         for day in days:  # one tick requests all three: they queue together
             (settings.source_dir(data_root) / f"{day.isoformat()}.csv").write_text(day_csv(day))
 
         expected = {day.isoformat(): 8 for day in days}
         counts = wait_until(
-            lambda: database.exists() and warehouse.row_counts(database, warehouse.DYNAMIC_TABLE) == expected
-            and warehouse.row_counts(database, warehouse.DYNAMIC_TABLE),
+            lambda: (
+                database.exists()
+                and warehouse.row_counts(database, warehouse.DYNAMIC_TABLE) == expected
+                and warehouse.row_counts(database, warehouse.DYNAMIC_TABLE)
+            ),
             timeout_seconds=300,
             waiting_for="the daemon's runs to load the three files",
         )
@@ -42,9 +47,7 @@ def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_p
         daemon = DaemonView(server.dagster_home)
         try:
             wait_until(daemon.runs_are_finished, 60, "the runs to finish")
-            records = sorted(
-                daemon.instance.get_run_records(), key=lambda record: record.start_time
-            )
+            records = sorted(daemon.instance.get_run_records(), key=lambda record: record.start_time)
         finally:
             daemon.close()
         assert len(records) == 3 and all(r.dagster_run.status.value == "SUCCESS" for r in records)

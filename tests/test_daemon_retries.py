@@ -11,7 +11,6 @@ held by this test, is the transient failure; nothing is mocked.
 from __future__ import annotations
 
 import os
-
 from collections.abc import Sequence
 
 import dagster as dg
@@ -19,11 +18,11 @@ import duckdb
 import pytest
 
 from dagster_and_etl import settings, warehouse
+from dagster_and_etl.dagster_private import PARTITION_NAME_TAG, RUN_KEY_TAG
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import arrival_time, day_csv, source_days, stamp
 from dagster_and_etl.teaching.live.daemon_view import DaemonView, wait_until
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
-from dagster_and_etl.dagster_private import PARTITION_NAME_TAG, RUN_KEY_TAG
 
 pytestmark = pytest.mark.daemon
 
@@ -45,7 +44,10 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("retry-root")
     settings.source_dir(root).mkdir(parents=True)
     with DagsterDevServer(
-        root, tmp_path_factory.mktemp("dagster-home"), sensor_interval_seconds=1, lock_timeout_seconds=LOCK_TIMEOUT_SECONDS
+        root,
+        tmp_path_factory.mktemp("dagster-home"),
+        sensor_interval_seconds=1,
+        lock_timeout_seconds=LOCK_TIMEOUT_SECONDS,
     ) as running:
         running.start_sensor()
         yield running
@@ -83,10 +85,13 @@ def run_for(daemon: DaemonView, key: str) -> dg.DagsterRun | None:
 
 def finished_run(daemon: DaemonView, run_id: str) -> dg.DagsterRun:
     run = wait_until(
-        lambda: (run := daemon.instance.get_run_by_id(run_id)) and run.status in {
-            dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED
-        } and run,
-        timeout_seconds=240, waiting_for=f"run {run_id} to finish",
+        lambda: (
+            (run := daemon.instance.get_run_by_id(run_id))
+            and run.status in {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+            and run
+        ),
+        timeout_seconds=240,
+        waiting_for=f"run {run_id} to finish",
     )
     assert isinstance(run, dg.DagsterRun)
     return run
@@ -102,7 +107,8 @@ def test_a_run_that_cannot_get_the_lock_is_retried_and_loads_the_file(server, da
         key = land(server, DAYS[0])
         run = wait_until(lambda: run_for(daemon, key), 120, f"the sensor's run for {key}")
         wait_until(
-            lambda: events(daemon, run, dg.DagsterEventType.STEP_UP_FOR_RETRY), 180,
+            lambda: events(daemon, run, dg.DagsterEventType.STEP_UP_FOR_RETRY),
+            180,
             f"the first attempt of {run.run_id} to fail on the lock (see {server.log_path})",
         )
     finally:
@@ -143,7 +149,8 @@ def test_when_retries_run_out_re_executing_the_run_or_touching_the_file_loads_it
     os.utime(path)
     new_run = wait_until(
         lambda: (run := run_for(daemon, second)) and run.run_id != failed[second].run_id and run,
-        120, f"the sensor's run for the touched {path.name} (see {server.log_path})",
+        120,
+        f"the sensor's run for the touched {path.name} (see {server.log_path})",
     )
     new_run = finished_run(daemon, new_run.run_id)
     assert new_run.status == dg.DagsterRunStatus.SUCCESS, daemon.run_failure(new_run)

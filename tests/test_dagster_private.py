@@ -18,12 +18,21 @@ def test_every_private_name_imports_and_is_what_it_was():
     assert dagster_private.SENSOR_NAME_TAG == "dagster/sensor_name"
     assert dagster_private.PARTITION_NAME_TAG == "dagster/partition"
     assert dagster_private.AUTOMATION_CONDITION_TAG == "dagster/from_automation_condition"
-    assert "..." in dagster_private.INVALID_PARTITION_SUBSTRINGS and "\n" in dagster_private.INVALID_PARTITION_SUBSTRINGS
+    assert (
+        "..." in dagster_private.INVALID_PARTITION_SUBSTRINGS and "\n" in dagster_private.INVALID_PARTITION_SUBSTRINGS
+    )
     assert issubclass(dagster_private.TickStatus, enum.Enum) and dagster_private.TickStatus.STARTED
     assert dagster_private.InstigatorType.SENSOR
-    for cls in (dagster_private.InstigatorState, dagster_private.InstigatorTick, dagster_private.InstanceRef,
-                dagster_private.SensorExecutionData, dagster_private.SensorInstigatorData, dagster_private.RunOpConcurrency,
-                dagster_private.GlobalOpConcurrencyLimitsCounter, dagster_private.TableMetadataSet):
+    for cls in (
+        dagster_private.InstigatorState,
+        dagster_private.InstigatorTick,
+        dagster_private.InstanceRef,
+        dagster_private.SensorExecutionData,
+        dagster_private.SensorInstigatorData,
+        dagster_private.RunOpConcurrency,
+        dagster_private.GlobalOpConcurrencyLimitsCounter,
+        dagster_private.TableMetadataSet,
+    ):
         assert isinstance(cls, type), cls
     assert callable(dagster_private.partition_loading_context)
     assert dagster_private.TableMetadataSet.extract({"dagster/row_count": dg.MetadataValue.int(8)}).row_count == 8

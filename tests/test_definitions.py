@@ -16,7 +16,11 @@ from dagster_and_etl.defs.sensors import dynamic_sensor
 
 def run_python(code: str, **env) -> str:
     result = subprocess.run(
-        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
         cwd="/",  # paths must not depend on the working directory
     )
     assert result.returncode == 0, result.stderr
@@ -27,7 +31,10 @@ def run_python(code: str, **env) -> str:
 def test_dagster_definitions_validate_passes():
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "dagster_and_etl.definitions"],
-        capture_output=True, text=True, timeout=300, cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd="/",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -51,7 +58,10 @@ def test_default_data_root_is_the_repos_data_folder_whatever_the_working_directo
         "from dagster_and_etl.definitions import defs; r = defs.resources; print(r['source'].path); print(r['database'].database)",
         **{settings.DATA_DIR_ENV: ""},
     )
-    assert out.splitlines() == [str(settings.REPO_DIR / "data" / "source"), str(settings.REPO_DIR / "data" / "staging" / "data.duckdb")]
+    assert out.splitlines() == [
+        str(settings.REPO_DIR / "data" / "source"),
+        str(settings.REPO_DIR / "data" / "staging" / "data.duckdb"),
+    ]
 
 
 def test_data_root_env_var_moves_the_source_folder_and_the_database(tmp_path):

@@ -12,16 +12,20 @@ import subprocess
 
 import pytest
 
+from dagster_and_etl import settings
 from dagster_and_etl.settings import REPO_DIR
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer, _dg_cli
 from dagster_and_etl.teaching.live.processes import live_processes_in_group
-from dagster_and_etl import settings
 
 
 def run_dg(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*_dg_cli(), *args],
-        capture_output=True, text=True, timeout=300, cwd=REPO_DIR, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO_DIR,
+        stdin=subprocess.DEVNULL,
         env={**os.environ, "DAGSTER_DISABLE_TELEMETRY": "1"},
     )
 
@@ -37,12 +41,14 @@ def test_dg_check_defs_passes():
 def test_dg_list_defs_lists_the_assets_their_checks_the_jobs_the_schedule_and_the_sensors():
     result = run_dg("list", "defs", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
-    listed = json.loads(result.stdout[result.stdout.index("{"):])
+    listed = json.loads(result.stdout[result.stdout.index("{") :])
     assets = ["raw_dynamic_partition_data", "raw_partition_data", "raw_s3_partition_data"]
     assert sorted(a["asset_key"] for a in listed["assets"]) == assets
     assert sorted(c["key"] for c in listed["asset_checks"]) == [f"{a}:valid_source_file" for a in assets]
     assert sorted(j["name"] for j in listed["jobs"]) == [
-        "import_dynamic_partition_job", "import_partition_job", "import_s3_partition_job",
+        "import_dynamic_partition_job",
+        "import_partition_job",
+        "import_s3_partition_job",
     ]
     assert [s["name"] for s in listed["schedules"]] == ["asset_partitioned_schedule"]
     assert sorted(s["name"] for s in listed["sensors"]) == ["dynamic_sensor", "s3_sensor"]

@@ -7,7 +7,9 @@ speed (benchmarks/sensor_tick.py) and must not change what the sensor requests.
 
 from __future__ import annotations
 
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from dagster_and_etl.file_scan import _broken_key_rule, partition_key_problem, scan_changes, scan_folder
 

@@ -22,7 +22,8 @@ executor = repo_scripts.execute_notebooks
 
 LESSONS = learner.lesson_notebooks()
 LESSONS_WITH_EXERCISES = [
-    path for path in LESSONS
+    path
+    for path in LESSONS
     if any(learner.EXERCISE_TAG in learner.tags(cell) for cell in nbformat.read(path, as_version=4).cells)
 ]
 

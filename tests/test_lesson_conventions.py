@@ -17,23 +17,63 @@ MAX_IMPORT_CELL_LINES = 12
 
 # What a learner must see written out, in a code cell of the lesson itself (not in a helper).
 DAGSTER_IN_THE_CELLS = {
-    "01": ["dg.DailyPartitionsDefinition(", "dg.DynamicPartitionsDefinition(", "@dg.asset(", "dg.materialize(",
-           ".add_dynamic_partitions(", "dg.AssetCheckSpec(", "dg.AssetCheckResult(", ".get_asset_check_evaluations("],
-    "02": ["dg.build_schedule_from_partitioned_job(", "dg.build_schedule_context(", ".evaluate_tick(",
-           "dg.build_run_status_sensor_context(", "dg.RetryRequested(", "dg.RunsFilter("],
-    "03": ["minimum_interval_seconds=", "dg.build_sensor_context(", ".evaluate_tick(", ".add_dynamic_partitions(",
-           "dg.RunsFilter(", "dagster/sensor_name", "dagster/run_key", ".execute_in_process("],
-    "04": ["@dg.sensor(", "dynamic_partitions_requests=", "dg.build_sensor_context(", ".evaluate_tick(",
-           ".get_object("],
-    "05": ["import dagster as dg", "dg.DagsterInstance", ".get_runs(", "dg.RunsFilter(", "dagster/run_key",
-           "sensor start"],
-    "06": ["dg.AutomationCondition.on_cron(", "dg.AutomationCondition.eager(", "dg.AutomationCondition.on_missing(",
-           "dg.evaluate_automation_conditions", "cursor=cursor"],
+    "01": [
+        "dg.DailyPartitionsDefinition(",
+        "dg.DynamicPartitionsDefinition(",
+        "@dg.asset(",
+        "dg.materialize(",
+        ".add_dynamic_partitions(",
+        "dg.AssetCheckSpec(",
+        "dg.AssetCheckResult(",
+        ".get_asset_check_evaluations(",
+    ],
+    "02": [
+        "dg.build_schedule_from_partitioned_job(",
+        "dg.build_schedule_context(",
+        ".evaluate_tick(",
+        "dg.build_run_status_sensor_context(",
+        "dg.RetryRequested(",
+        "dg.RunsFilter(",
+    ],
+    "03": [
+        "minimum_interval_seconds=",
+        "dg.build_sensor_context(",
+        ".evaluate_tick(",
+        ".add_dynamic_partitions(",
+        "dg.RunsFilter(",
+        "dagster/sensor_name",
+        "dagster/run_key",
+        ".execute_in_process(",
+    ],
+    "04": [
+        "@dg.sensor(",
+        "dynamic_partitions_requests=",
+        "dg.build_sensor_context(",
+        ".evaluate_tick(",
+        ".get_object(",
+    ],
+    "05": [
+        "import dagster as dg",
+        "dg.DagsterInstance",
+        ".get_runs(",
+        "dg.RunsFilter(",
+        "dagster/run_key",
+        "sensor start",
+    ],
+    "06": [
+        "dg.AutomationCondition.on_cron(",
+        "dg.AutomationCondition.eager(",
+        "dg.AutomationCondition.on_missing(",
+        "dg.evaluate_automation_conditions",
+        "cursor=cursor",
+    ],
 }
 # Helpers that repeat a lesson's subject: each may appear only after the calls it repeats.
 HELPERS_AFTER_THE_CALLS = {
-    "03": (["dg.build_sensor_context(", ".evaluate_tick(", ".add_dynamic_partitions(", "dg.RunsFilter("],
-           ["DaemonLikeLoop(", "call_sensor(", "play_ticks("]),
+    "03": (
+        ["dg.build_sensor_context(", ".evaluate_tick(", ".add_dynamic_partitions(", "dg.RunsFilter("],
+        ["DaemonLikeLoop(", "call_sensor(", "play_ticks("],
+    ),
 }
 
 
@@ -71,11 +111,14 @@ def test_title_objectives_glossary_and_summary(lesson):
 
 def test_predict_then_run_prompts_come_before_code(lesson):
     _, notebook = lesson
-    prompts = [index for index, cell in enumerate(notebook.cells)
-               if cell.cell_type == "markdown" and PREDICT_PROMPT in cell.source]
+    prompts = [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "markdown" and PREDICT_PROMPT in cell.source
+    ]
     assert len(prompts) >= 2, f"at least two '{PREDICT_PROMPT}' prompts"
     for index in prompts:
-        assert any(cell.cell_type == "code" for cell in notebook.cells[index + 1:index + 3]), (
+        assert any(cell.cell_type == "code" for cell in notebook.cells[index + 1 : index + 3]), (
             f"cell {index + 1}: a prompt is followed by the cell that answers it"
         )
 

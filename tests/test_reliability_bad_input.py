@@ -34,7 +34,9 @@ from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
 # The docs' table is written by scripts/bad_input_table.py (loaded by path: scripts/ is no package).
-_SPEC = importlib.util.spec_from_file_location("bad_input_table", etl_settings.REPO_DIR / "scripts" / "bad_input_table.py")
+_SPEC = importlib.util.spec_from_file_location(
+    "bad_input_table", etl_settings.REPO_DIR / "scripts" / "bad_input_table.py"
+)
 assert _SPEC is not None and _SPEC.loader is not None
 bad_input_table = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(bad_input_table)
@@ -230,7 +232,7 @@ CATALOGUE = [
             f"'{HEADER_LINE.replace(',', ';')}' {HEADER_REQUIRED}"
         ),
     ),
-    Case("Name with quotes and spaces", "O'Brien \"desk\" trades.csv", GOOD.encode(), loaded(8)),
+    Case("Name with quotes and spaces", 'O\'Brien "desk" trades.csv', GOOD.encode(), loaded(8)),
     Case("Name with non-ASCII letters", "Kurse München 2018-02-02 株価.csv", GOOD.encode(), loaded(8)),
     Case(
         "Name that cannot be a partition key",

@@ -8,16 +8,16 @@ from contextlib import contextmanager
 
 import dagster as dg
 import pytest
+from listening import LOOPBACK, listening_addresses
 
 from dagster_and_etl import settings as etl_settings
 from dagster_and_etl import warehouse
+from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.file_scan import CSV_SUFFIX
-from dagster_and_etl.watermark_cursor import FORMAT as CURSOR_FORMAT
 from dagster_and_etl.sample_data import arrival_time, day_csv, source_days, stamp
 from dagster_and_etl.teaching.live.dagster_dev import HOST, DagsterDevServer
 from dagster_and_etl.teaching.simulation.run_loop import RUN_KEY_TAG
-from listening import LOOPBACK, listening_addresses
-from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.watermark_cursor import FORMAT as CURSOR_FORMAT
 
 pytestmark = pytest.mark.daemon
 

@@ -37,10 +37,10 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from typing import Any
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -454,7 +454,9 @@ def check_history(instance: dg.DagsterInstance, loop_class: type[DaemonLikeLoop]
         if isinstance(loop, QueuedLoadLoop):
             loop.run_queue()
         # A clock stepped back asks again for the files changed since (the daemon skips them).
-        assert_outcome(instance, loop, folder, etl_settings.database_path(root), cursor_was_lost or during_scan.stepped_back)
+        assert_outcome(
+            instance, loop, folder, etl_settings.database_path(root), cursor_was_lost or during_scan.stepped_back
+        )
     finally:
         for name, value in previous.items():
             if value is None:
@@ -563,14 +565,32 @@ common: dict[str, Any] = dict(
 @example(history=[Land("2018-01-22", 0), Tick(), Delete("2018-01-22"), RunQueue()], max_runs=1, queued=True)
 # A file lands while a tick lists the folder, after the watermark has passed everything else.
 @example(
-    history=[Land("2018-01-22", 0), Tick(), Settle(), Tick(), LandDuringScan("2018-01-23", 1), Tick(), Settle(), Tick()],
+    history=[
+        Land("2018-01-22", 0),
+        Tick(),
+        Settle(),
+        Tick(),
+        LandDuringScan("2018-01-23", 1),
+        Tick(),
+        Settle(),
+        Tick(),
+    ],
     max_runs=100,
     queued=False,
 )
 # The sensor's clock steps back within the window, with a backlog under a cap of one.
 @example(
-    history=[StepClock(0.5), Land("2018-01-22", 0), Land("extra trades", 2), Tick(), Settle(), StepClock(-0.9),
-             Land("2018-01-23", 0), Tick(), Tick()],
+    history=[
+        StepClock(0.5),
+        Land("2018-01-22", 0),
+        Land("extra trades", 2),
+        Tick(),
+        Settle(),
+        StepClock(-0.9),
+        Land("2018-01-23", 0),
+        Tick(),
+        Tick(),
+    ],
     max_runs=1,
     queued=False,
 )

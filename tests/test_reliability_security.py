@@ -18,18 +18,18 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from listening import LOOPBACK, listening_addresses
 
 from dagster_and_etl import settings as etl_settings
 from dagster_and_etl import warehouse
-from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.definitions import build_definitions
+from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
 from dagster_and_etl.teaching.live.dagster_dev import HOST, free_port
 from dagster_and_etl.teaching.live.processes import stop_process_group
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
-from listening import LOOPBACK, listening_addresses
 
 REPO = Path(__file__).resolve().parent.parent
 # ---- Keys cannot reach outside the source folder ---------------------------------------------
@@ -114,9 +114,10 @@ def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_i
     port = free_port()
     env = {
         **os.environ,
-        **{name: str(tmp_path / name.lower()) for name in (
-            "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR"
-        )},
+        **{
+            name: str(tmp_path / name.lower())
+            for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR")
+        },
     }
     env.pop("JUPYTER_TOKEN", None)
     extra = ["--no-browser", f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
@@ -125,7 +126,12 @@ def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_i
     command = [sys.executable, "-m", "jupyterlab", *make_target_arguments("lessons", "jupyter lab"), *extra]
     with open(tmp_path / "jupyter.log", "wb") as log:
         server = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     try:

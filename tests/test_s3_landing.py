@@ -16,8 +16,8 @@ from dagster_and_etl.csv_format import HEADER_LINE
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.defs.assets import VALID_FILE_CHECK
 from dagster_and_etl.sample_data import day_csv, source_days
-from dagster_and_etl.teaching.live.object_store import CREDENTIALS, LocalObjectStore
 from dagster_and_etl.teaching.kernel.quiet import quiet
+from dagster_and_etl.teaching.live.object_store import CREDENTIALS, LocalObjectStore
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import S3_TABLE, read_table, row_counts
 
@@ -110,12 +110,18 @@ def test_a_multipart_upload_is_requested_once_complete_whatever_its_last_modifie
     key = f"{PREFIX}{DAYS[1]}.csv"
     upload = bucket.client.create_multipart_upload(Bucket=bucket.bucket, Key=key)
     part = bucket.client.upload_part(
-        Bucket=bucket.bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=day_csv(source_days()[1]).encode()
+        Bucket=bucket.bucket,
+        Key=key,
+        UploadId=upload["UploadId"],
+        PartNumber=1,
+        Body=day_csv(source_days()[1]).encode(),
     )
     put_day(bucket, DAYS[0])
     assert [r.partition_key for r in loop.tick().run_requests] == [DAYS[0]]
     bucket.client.complete_multipart_upload(
-        Bucket=bucket.bucket, Key=key, UploadId=upload["UploadId"],
+        Bucket=bucket.bucket,
+        Key=key,
+        UploadId=upload["UploadId"],
         MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]},
     )
     report = loop.tick()
@@ -173,7 +179,10 @@ def test_listing_pages_beyond_1000_keys(bucket, loop, monkeypatch):
         bucket.put(f"{PREFIX}{name}.csv", HEADER_LINE + "\n")
     data = loop.defs.resolve_sensor_def(SENSOR).evaluate_tick(
         dg.build_sensor_context(
-            instance=loop.instance, instance_ref=loop.instance.get_ref(), definitions=loop.defs, resources=loop.defs.resources
+            instance=loop.instance,
+            instance_ref=loop.instance.get_ref(),
+            definitions=loop.defs,
+            resources=loop.defs.resources,
         )
     )
     assert sorted(r.partition_key for r in data.run_requests) == names

@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 from dagster_shared.check.functions import CheckError
 
-from dagster_and_etl.defs.jobs import import_partition_job
 from dagster_and_etl.definitions import defs
+from dagster_and_etl.defs.jobs import import_partition_job
 
 
 def evaluate(when: datetime):

@@ -11,10 +11,10 @@ from dagster_and_etl import settings
 from dagster_and_etl.defs.resources import SourceFolder
 from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.file_scan import encode_cursor, scan_folder
-from dagster_and_etl.watermark_cursor import read_cursor
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop, evaluate_sensor
 from dagster_and_etl.warehouse import DYNAMIC_TABLE
+from dagster_and_etl.watermark_cursor import read_cursor
 
 MORNING = datetime(2018, 2, 1, 5, 0, tzinfo=timezone.utc)
 
@@ -147,8 +147,12 @@ def test_missing_source_folder_skips_with_a_reason(empty_workspace):
 
 @pytest.mark.parametrize(
     "bad_cursor",
-    ["not json at all", json.dumps({"2018-01-22.csv": 1516600000.0}), json.dumps(["2018-01-22.csv"]),
-     json.dumps({"format": "run-key-digests/1", "digests": "!!!"})],
+    [
+        "not json at all",
+        json.dumps({"2018-01-22.csv": 1516600000.0}),
+        json.dumps(["2018-01-22.csv"]),
+        json.dumps({"format": "run-key-digests/1", "digests": "!!!"}),
+    ],
     ids=["garbage", "course-format", "a-list", "corrupt-digests"],
 )
 def test_unreadable_cursor_is_recovered_with_a_warning(workspace, bad_cursor, capfd):
@@ -171,7 +175,9 @@ def test_unusable_file_name_is_reported_not_requested(empty_workspace, capfd):
     assert "cannot be a partition key: a...b.csv" in capfd.readouterr().err
     with source_context(ws, result.cursor) as context:
         quiet = dynamic_sensor(context)
-    assert quiet.skip_reason.skip_message.endswith("1 file(s) left out: their names cannot be partition keys (see the log).")
+    assert quiet.skip_reason.skip_message.endswith(
+        "1 file(s) left out: their names cannot be partition keys (see the log)."
+    )
 
 
 def test_deleted_file_leaves_the_cursor_and_comes_back_as_new(empty_workspace):

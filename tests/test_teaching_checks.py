@@ -25,7 +25,10 @@ def test_assert_same_returns_the_value_or_shows_both_sides():
 def test_partition_keys_compared_at_a_moment():
     lesson = dg.DailyPartitionsDefinition(start_date="2018-01-22")
     assert assert_same_partition_keys(lesson, dg.DailyPartitionsDefinition(start_date="2018-01-22"), NOW) == [
-        "2018-01-22", "2018-01-23", "2018-01-24", "2018-01-25",
+        "2018-01-22",
+        "2018-01-23",
+        "2018-01-24",
+        "2018-01-25",
     ]
     with pytest.raises(AssertionError, match="partition keys differ"):
         assert_same_partition_keys(lesson, dg.DailyPartitionsDefinition(start_date="2018-01-23"), NOW)
@@ -35,7 +38,8 @@ def test_dynamic_partition_keys_come_from_the_instance():
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("files", ["a", "b"])
         same = assert_same_partition_keys(
-            dg.DynamicPartitionsDefinition(name="files"), dg.DynamicPartitionsDefinition(name="files"),
+            dg.DynamicPartitionsDefinition(name="files"),
+            dg.DynamicPartitionsDefinition(name="files"),
             dynamic_partitions_store=instance,
         )
         assert same == ["a", "b"]

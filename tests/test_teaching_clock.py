@@ -52,6 +52,7 @@ def test_actions_run_in_time_order_with_the_clock_at_their_moment():
         def action(now):
             seen.append((label, now, clock.now))
             return TimelineEvent(now, RUN, label)
+
         return action
 
     clock.at(at("08:00"), note("late"))

@@ -6,6 +6,7 @@ import matplotlib.dates as mdates
 import pytest
 from matplotlib.colors import to_hex
 
+from dagster_and_etl.teaching.display.tables import OUTCOME_COLOURS, events_table, table, timeline
 from dagster_and_etl.teaching.simulation.clock import (
     FAILURE,
     FILE_ARRIVAL,
@@ -19,7 +20,6 @@ from dagster_and_etl.teaching.simulation.clock import (
     TimelineEvent,
     clock_time,
 )
-from dagster_and_etl.teaching.display.tables import OUTCOME_COLOURS, events_table, table, timeline
 
 DAY = date(2018, 2, 2)
 
@@ -176,7 +176,17 @@ def test_lanes_by_actor_hold_several_kinds_and_the_legend_names_the_markers():
         ("sensor", at("08:15"), OUTCOME_COLOURS[SUCCESS]),
     ]
     legend = [t.get_text() for t in plot.figure.axes[0].get_legend().get_texts()]
-    assert legend == [FILE_EXPECTED, FILE_ARRIVAL, SCHEDULE_TICK, SENSOR_TICK, RUN, SUCCESS, FAILURE, SKIPPED, REQUESTED]
+    assert legend == [
+        FILE_EXPECTED,
+        FILE_ARRIVAL,
+        SCHEDULE_TICK,
+        SENSOR_TICK,
+        RUN,
+        SUCCESS,
+        FAILURE,
+        SKIPPED,
+        REQUESTED,
+    ]
 
 
 def test_an_expected_file_is_an_open_marker_and_runs_are_drawn_over_ticks():

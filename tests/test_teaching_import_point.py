@@ -27,7 +27,12 @@ def test_an_unknown_name_is_an_attribute_error():
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.name)
 def test_lessons_import_helpers_from_the_import_point(lesson):
     cells = nbformat.read(lesson, as_version=4).cells
-    deep = [match.group(0).strip() for cell in cells if cell.cell_type == "code" for match in DEEP_IMPORT.finditer(cell.source)]
+    deep = [
+        match.group(0).strip()
+        for cell in cells
+        if cell.cell_type == "code"
+        for match in DEEP_IMPORT.finditer(cell.source)
+    ]
     assert deep == [], "import from dagster_and_etl.teaching, not its subpackages"
 
 

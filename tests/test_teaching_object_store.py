@@ -32,7 +32,11 @@ def test_listing_by_prefix_pages_through_every_key(store):
 
 def test_start_after_lists_only_later_keys(store):
     after = store.list(prefix="daily/", start_after="daily/2018-01-27.csv")
-    assert [o.key for o in after.objects][:3] == ["daily/2018-01-28.csv", "daily/2018-01-29.csv", "daily/2018-02-02.csv.part"]
+    assert [o.key for o in after.objects][:3] == [
+        "daily/2018-01-28.csv",
+        "daily/2018-01-29.csv",
+        "daily/2018-02-02.csv.part",
+    ]
 
 
 def test_last_modified_is_the_upload_time(store):

@@ -55,7 +55,10 @@ def test_the_event_loop_cleanup_warning_is_hidden_and_nothing_else(ws):
 
 def test_summary_of_a_successful_run(ws):
     assert run_summary(run(ws, "2018-01-24", run_config=QUIET_RUN_CONFIG)) == {
-        "partition": "2018-01-24", "status": "success", "rows": 8, "problem": "",
+        "partition": "2018-01-24",
+        "status": "success",
+        "rows": 8,
+        "problem": "",
     }
 
 

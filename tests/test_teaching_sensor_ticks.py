@@ -5,12 +5,18 @@ import pytest
 
 from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.sample_data import PREPARED_FILES
-from dagster_and_etl.teaching.sandbox.workspace import land_day, land_prepared, land_text, remove, rename
-from dagster_and_etl.teaching.kernel.quiet import quiet
-from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.teaching.display.playground import SensorPlayground, play_ticks, tick_lines
+from dagster_and_etl.teaching.kernel.quiet import quiet
+from dagster_and_etl.teaching.sandbox.workspace import (
+    LessonWorkspace,
+    land_day,
+    land_prepared,
+    land_text,
+    remove,
+    rename,
+)
+from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.teaching.simulation.ticks import TickOutcome, call_sensor, evaluate_sensor
-from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
 
 
 def utc(*args):
@@ -57,9 +63,15 @@ def test_tick_lines_are_stable_text(ws):
     lines = tick_lines(call_sensor(dynamic_sensor, ws.resources, None), root=ws.root)
     assert lines[1] == "  + (watermark): none yet (every file is ahead of it)"  # the file is in the settle window
     assert lines[2].startswith("  + digest ")  # no known files given: digests in hex
-    assert lines[3:] == ["run requests: 1  (run keys 2018-01-25.csv@1516942800000000000:374)", "partitions to add: '2018-01-25'"]
+    assert lines[3:] == [
+        "run requests: 1  (run keys 2018-01-25.csv@1516942800000000000:374)",
+        "partitions to add: '2018-01-25'",
+    ]
     assert "No new or changed files in <root>/source." in "\n".join(
-        tick_lines(call_sensor(dynamic_sensor, ws.resources, call_sensor(dynamic_sensor, ws.resources, None).cursor_after), root=ws.root)
+        tick_lines(
+            call_sensor(dynamic_sensor, ws.resources, call_sensor(dynamic_sensor, ws.resources, None).cursor_after),
+            root=ws.root,
+        )
     )
 
 
@@ -88,7 +100,9 @@ def test_quiet_captures_stderr_and_strips_dagster_prefixes():
 
 
 def test_playground_functions_and_widget(ws):
-    playground = SensorPlayground(ws, DaemonLikeLoop(ws.defs, ws.instance, dynamic_sensor.name), start=utc(2018, 2, 3, 4))
+    playground = SensorPlayground(
+        ws, DaemonLikeLoop(ws.defs, ws.instance, dynamic_sensor.name), start=utc(2018, 2, 3, 4)
+    )
     assert playground.drop("partial").startswith("2018-02-03 04:30 dropped 2018-02-02.csv.part")
     assert "run requests: 0" in playground.tick()
     playground.drop("on_time")
@@ -98,7 +112,9 @@ def test_playground_functions_and_widget(ws):
     drop_buttons, tick_button = box.children[0].children, box.children[1]
     last_step, state = box.children[2:]
     drop_buttons[1].click()  # late
-    assert [o["text"] for o in last_step.outputs] == [f"2018-02-03 05:30 dropped 2018-02-01.csv: {PREPARED_FILES['late'].description}\n"]
+    assert [o["text"] for o in last_step.outputs] == [
+        f"2018-02-03 05:30 dropped 2018-02-01.csv: {PREPARED_FILES['late'].description}\n"
+    ]
     tick_button.click()
     assert ws.row_counts("raw_dynamic_partition_data") == {"2018-02-01": 8, "2018-02-02": 8}
     assert "ran ok: 2018-02-01" in last_step.outputs[0]["text"] and "2018-02-01: 8" in state.outputs[0]["text"]

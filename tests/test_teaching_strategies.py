@@ -6,7 +6,12 @@ from typing import NamedTuple
 import dagster as dg
 
 from dagster_and_etl.defs.resources import SourceFolder
-from dagster_and_etl.teaching.simulation.strategies import folder_sensor, measure_steady_ticks, synthetic_listing, write_listing
+from dagster_and_etl.teaching.simulation.strategies import (
+    folder_sensor,
+    measure_steady_ticks,
+    synthetic_listing,
+    write_listing,
+)
 
 
 class Tick(NamedTuple):

@@ -35,5 +35,9 @@ def test_committed_errors_are_one_line_without_paths(lesson: Path):
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 assert len(output.traceback) == 1, f"cell {index + 1}: a traceback with stack frames"
-            shown = "".join(output.get("traceback", [])) + output.get("text", "") + output.get("data", {}).get("text/plain", "")
+            shown = (
+                "".join(output.get("traceback", []))
+                + output.get("text", "")
+                + output.get("data", {}).get("text/plain", "")
+            )
             assert "/.venv/" not in shown and str(REPO_DIR) not in shown, f"cell {index + 1} shows a local path"

@@ -10,9 +10,9 @@ import ipywidgets as widgets
 import pandas as pd
 import pytest
 
-from dagster_and_etl.teaching.simulation.clock import RUN, SUCCESS, TimelineEvent, clock_time
 from dagster_and_etl.teaching.display.tables import timeline
 from dagster_and_etl.teaching.display.widgets import LiveView, time_options, time_slider
+from dagster_and_etl.teaching.simulation.clock import RUN, SUCCESS, TimelineEvent, clock_time
 
 DAY = date(2018, 2, 2)
 
@@ -62,7 +62,11 @@ def test_live_view_shows_tables_and_plots_as_rich_output():
 
     def render(value):
         events = [TimelineEvent(moment, RUN, "scheduled run", SUCCESS)]
-        return "verdict", pd.DataFrame({"value": [value]}), timeline(events, start=clock_time(DAY, "00:00"), end=clock_time(DAY, "12:00"))
+        return (
+            "verdict",
+            pd.DataFrame({"value": [value]}),
+            timeline(events, start=clock_time(DAY, "00:00"), end=clock_time(DAY, "12:00")),
+        )
 
     view = LiveView(render, value=widgets.IntSlider(value=3))
     text, frame, plot = view.output.outputs

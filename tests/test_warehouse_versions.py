@@ -29,7 +29,9 @@ def test_a_version_that_landed_earlier_is_refused_and_changes_nothing(tmp_path):
         newer = version(mtime_ns=1, landed_ns=200)  # an old mtime (cp -p), landed last
         warehouse.replace_partition(connection, warehouse.DYNAMIC_TABLE, KEY, newer, CORRECTED)
         with pytest.raises(warehouse.OlderVersionError, match=r"not loaded: the version read .* landed before"):
-            warehouse.replace_partition(connection, warehouse.DYNAMIC_TABLE, KEY, version(mtime_ns=9, landed_ns=100), ROWS)
+            warehouse.replace_partition(
+                connection, warehouse.DYNAMIC_TABLE, KEY, version(mtime_ns=9, landed_ns=100), ROWS
+            )
         assert stored(connection) == [(newer.run_key, 200)]
         # The same landing time (a re-run of the same file, or two writes in one clock tick) replaces.
         same = version(mtime_ns=9, landed_ns=200)

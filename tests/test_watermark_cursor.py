@@ -164,9 +164,14 @@ def test_the_digest_set_cursor_upgrades_without_losing_or_repeating_a_file():
 
 @pytest.mark.parametrize(
     "bad",
-    ["garbage", "[]", '{"format": "change-time/1"}', '{"format": "change-time/1", "watermark_ns": "1", "recent": ""}',
-     '{"format": "change-time/1", "watermark_ns": 1.5, "recent": ""}',
-     '{"format": "change-time/1", "watermark_ns": 1, "recent": "AAAA"}'],
+    [
+        "garbage",
+        "[]",
+        '{"format": "change-time/1"}',
+        '{"format": "change-time/1", "watermark_ns": "1", "recent": ""}',
+        '{"format": "change-time/1", "watermark_ns": 1.5, "recent": ""}',
+        '{"format": "change-time/1", "watermark_ns": 1, "recent": "AAAA"}',
+    ],
 )
 def test_an_unreadable_cursor_compares_every_file_again_with_a_warning(bad):
     folder = Folder(landed("a", 100), landed("b", 110))

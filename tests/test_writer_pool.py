@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from dagster_and_etl import settings
+
 # The run queue's own blocking decision, and the pools a run declares, as the queue sees them.
 from dagster_and_etl.dagster_private import GlobalOpConcurrencyLimitsCounter, RunOpConcurrency
 from dagster_and_etl.warehouse import WRITER_POOL
@@ -18,7 +19,9 @@ SHIPPED_CONCURRENCY = yaml.safe_load(settings.INSTANCE_CONFIG.read_text())["conc
 
 
 def _writer_run(status: dg.DagsterRunStatus) -> dg.DagsterRun:
-    pools = RunOpConcurrency(root_key_counts={WRITER_POOL: 1}, has_unconstrained_root_nodes=False, all_pools={WRITER_POOL})
+    pools = RunOpConcurrency(
+        root_key_counts={WRITER_POOL: 1}, has_unconstrained_root_nodes=False, all_pools={WRITER_POOL}
+    )
     return dg.DagsterRun(job_name="import_dynamic_partition_job", status=status, run_op_concurrency=pools)
 
 
@@ -53,7 +56,10 @@ def test_the_command_records_the_pool_in_the_instance_of_dagster_home(tmp_path):
     (tmp_path / "dagster.yaml").write_text(settings.INSTANCE_CONFIG.read_text())
     subprocess.run(
         [sys.executable, "-m", "dagster_and_etl.writer_pool"],
-        env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, check=True, capture_output=True, timeout=120,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.event_log_storage.get_concurrency_info(WRITER_POOL).slot_count == 1

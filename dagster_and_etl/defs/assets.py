@@ -10,7 +10,12 @@ from dagster_and_etl.defs.partitions import daily_partitions, file_partitions, o
 from dagster_and_etl.defs.resources import LandingBucket, SourceFolder
 from dagster_and_etl.file_scan import FileVersion, read_landed_file
 from dagster_and_etl.warehouse import (
-    DAILY_TABLE, DYNAMIC_TABLE, S3_TABLE, WRITER_POOL, OlderVersionError, replace_partition,
+    DAILY_TABLE,
+    DYNAMIC_TABLE,
+    S3_TABLE,
+    WRITER_POOL,
+    OlderVersionError,
+    replace_partition,
 )
 
 # The blocking check each asset reports on every run: did the file pass validation?
@@ -50,15 +55,22 @@ def rejected(err: SourceFileError) -> LoadRefused:
     if err.line is not None:
         metadata["line"] = err.line
     check = dg.AssetCheckResult(
-        check_name=VALID_FILE_CHECK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
-        description=str(err), metadata=metadata,
+        check_name=VALID_FILE_CHECK,
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=str(err),
+        metadata=metadata,
     )
     return LoadRefused(str(err), metadata, check)
 
 
 def validate_and_load(
-    name: Path | str, partition_key: str, table: str, read: Callable[[], tuple[bytes, FileVersion]],
-    expected_date: date | None, database: DuckDBResource,
+    name: Path | str,
+    partition_key: str,
+    table: str,
+    read: Callable[[], tuple[bytes, FileVersion]],
+    expected_date: date | None,
+    database: DuckDBResource,
 ) -> dg.MaterializeResult:
     """Read a file's bytes and version with `read`, validate them, then replace the partition's rows
     in one transaction. The shared body of every loading asset, whatever the file came from.

@@ -32,13 +32,18 @@ from dagster_and_etl.file_scan import LandedFile, plan_digest_tick, scan_changes
 
 # The files themselves, as assets Dagster observes but never computes.
 daily_file = dg.AssetSpec(
-    "daily_file", partitions_def=daily_partitions, group_name="landing",
+    "daily_file",
+    partitions_def=daily_partitions,
+    group_name="landing",
     description="source/YYYY-MM-DD.csv; a materialization is recorded each time a version of it lands.",
 )
 source_file = dg.AssetSpec(
-    "source_file", partitions_def=file_partitions, group_name="landing",
+    "source_file",
+    partitions_def=file_partitions,
+    group_name="landing",
     description="source/<key>.csv; a materialization is recorded each time a version of it lands.",
 )
+
 
 # The reference assets' code, with the file as a dependency and a condition instead of a trigger.
 def _triggered_by(asset: dg.AssetsDefinition, upstream: dg.AssetSpec) -> dg.AssetsDefinition:
@@ -70,7 +75,9 @@ def file_event_sensor(context: dg.SensorEvaluationContext, source: SourceFolder)
     """Register a partition and record a landing event per new or changed CSV; request no runs."""
     if not source.folder.is_dir():
         return dg.SensorResult(skip_reason=f"The source folder {source.folder} does not exist.")
-    plan = plan_digest_tick(context.cursor, lambda seen: scan_changes(source.folder, seen), settings.max_runs_per_tick())
+    plan = plan_digest_tick(
+        context.cursor, lambda seen: scan_changes(source.folder, seen), settings.max_runs_per_tick()
+    )
     for warning in plan.warnings:
         context.log.warning(warning)
     if not plan.batch:

@@ -7,8 +7,18 @@ from dagster_duckdb import DuckDBResource
 from dagster_and_etl import bucket_scan, settings, warehouse, watermark_cursor
 from dagster_and_etl.csv_format import SourceFileError
 from dagster_and_etl.file_scan import (
-    CHANGE_TIME_IS_KEPT_BY_THE_KERNEL, CSV_SUFFIX, NO_WATERMARK, Changes, FileVersion, FolderScan, TickPlan, find_changes,
-    partition_key_problem, plan_digest_tick, scan_changes, scan_folder,
+    CHANGE_TIME_IS_KEPT_BY_THE_KERNEL,
+    CSV_SUFFIX,
+    NO_WATERMARK,
+    Changes,
+    FileVersion,
+    FolderScan,
+    TickPlan,
+    find_changes,
+    partition_key_problem,
+    plan_digest_tick,
+    scan_changes,
+    scan_folder,
 )
 
 
@@ -103,7 +113,8 @@ class LandingBucket(dg.ConfigurableResource):
             return bucket_scan.read_object(client, self.bucket, key)
         except client.exceptions.NoSuchKey:
             raise SourceFileError(
-                key, f"object not found in {self.location}: it has not landed yet. Re-run this partition once it is there."
+                key,
+                f"object not found in {self.location}: it has not landed yet. Re-run this partition once it is there.",
             ) from None
 
 

@@ -31,7 +31,9 @@ def request_changes(
     if not plan.batch:
         skip_reason = f"No new or changed files in {where}."
         if plan.unusable:
-            skip_reason += f" {len(plan.unusable)} file(s) left out: their names cannot be partition keys (see the log)."
+            skip_reason += (
+                f" {len(plan.unusable)} file(s) left out: their names cannot be partition keys (see the log)."
+            )
         return dg.SensorResult(skip_reason=skip_reason, cursor=plan.cursor)
 
     if plan.pending > len(plan.batch):
@@ -75,4 +77,6 @@ def s3_sensor(context: dg.SensorEvaluationContext, landing_bucket: LandingBucket
             skip_reason=f"No landing bucket is configured: set {settings.S3_BUCKET_ENV} (and "
             f"{settings.S3_PREFIX_ENV}, or {settings.S3_ENDPOINT_URL_ENV} for a server other than AWS)."
         )
-    return request_changes(context, landing_bucket.plan_tick(context.cursor), landing_bucket.location, object_partitions)
+    return request_changes(
+        context, landing_bucket.plan_tick(context.cursor), landing_bucket.location, object_partitions
+    )

@@ -72,7 +72,9 @@ def _land_corrected(root: Path) -> str:
 
 def _land_bad(root: Path) -> str:
     drop_prepared(root, "bad_price", mtime=datetime.now(timezone.utc) - timedelta(seconds=1))
-    return f"source/{PREPARED_FILES['bad_price'].target_name} is re-uploaded: {PREPARED_FILES['bad_price'].description}."
+    return (
+        f"source/{PREPARED_FILES['bad_price'].target_name} is re-uploaded: {PREPARED_FILES['bad_price'].description}."
+    )
 
 
 MORNING = [
@@ -216,7 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_root is None:
         workspace = LessonWorkspace("demo")
         try:
-            play(workspace.root, settings.dagster_home(workspace.root), args.step_seconds, args.sensor_interval, args.port)
+            play(
+                workspace.root,
+                settings.dagster_home(workspace.root),
+                args.step_seconds,
+                args.sensor_interval,
+                args.port,
+            )
         finally:
             workspace.close()
         return 0
@@ -225,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (root / "extras").is_dir():
         write_sample_data(root)
     play(root, settings.dagster_home(root), args.step_seconds, args.sensor_interval, args.port)
-    _say(f"The Dagster home is kept in {settings.dagster_home(root)}; `python -m dagster_and_etl.instructor.reset {root}` clears it.")
+    _say(
+        f"The Dagster home is kept in {settings.dagster_home(root)}; `python -m dagster_and_etl.instructor.reset {root}` clears it."
+    )
     return 0
 
 

@@ -122,12 +122,14 @@ def stored_evaluations(instance: dg.DagsterInstance, asset) -> list[dict]:
             effective_dt=datetime.fromtimestamp(record.timestamp, timezone.utc), dynamic_partitions_store=instance
         ):
             keys = _keys(evaluation.evaluation.true_subset)
-        rows.append({
-            "evaluation_id": record.evaluation_id,
-            "num_requested": len(keys),
-            "requested": keys,
-            "runs": len(evaluation.run_ids),
-        })
+        rows.append(
+            {
+                "evaluation_id": record.evaluation_id,
+                "num_requested": len(keys),
+                "requested": keys,
+                "runs": len(evaluation.run_ids),
+            }
+        )
     return rows
 
 

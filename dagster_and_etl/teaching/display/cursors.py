@@ -86,8 +86,10 @@ def cursor_diff(before: str | None, after: str | None, known_files: Iterable[Lan
     """What a tick changed in the cursor, one line per entry: `+` added, `-` removed, `~` changed."""
     known = list(known_files)
     old, new = readable_cursor(before, known), readable_cursor(after, known)
-    lines = [f"cursor: {entries(len(old))} ({len((before or '').encode())} bytes) -> "
-             f"{entries(len(new))} ({len((after or '').encode())} bytes)"]
+    lines = [
+        f"cursor: {entries(len(old))} ({len((before or '').encode())} bytes) -> "
+        f"{entries(len(new))} ({len((after or '').encode())} bytes)"
+    ]
     for entry in sorted(old.keys() | new.keys()):
         if entry not in old:
             lines.append(f"  + {entry}: {new[entry]}")

@@ -23,8 +23,7 @@ from dagster_and_etl.sample_data import PREPARED_FILES
 from dagster_and_etl.teaching.display.cursors import cursor_diff, readable_cursor
 from dagster_and_etl.teaching.display.widgets import show
 from dagster_and_etl.teaching.kernel.quiet import quiet
-from dagster_and_etl.teaching.sandbox.workspace import land_prepared
-from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
+from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace, land_prepared
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.teaching.simulation.runs import relative_to_root
 from dagster_and_etl.teaching.simulation.ticks import TickOutcome, call_sensor
@@ -46,8 +45,10 @@ def tick_lines(outcome: TickOutcome, known_files: Iterable[LandedFile] = (), roo
 def report_lines(outcome: TickOutcome, root: Path | None = None) -> list[str]:
     """What a `DaemonLikeLoop` tick did: skipped run keys, runs that succeeded and failed."""
     skipped = sorted(outcome.skipped_run_keys)
-    lines = [f"daemon: {len(outcome.run_requests)} requested, {len(skipped)} skipped as already run"
-             + (f" ({', '.join(skipped)})" if skipped else "")]
+    lines = [
+        f"daemon: {len(outcome.run_requests)} requested, {len(skipped)} skipped as already run"
+        + (f" ({', '.join(skipped)})" if skipped else "")
+    ]
     if outcome.succeeded:
         lines.append(f"  ran ok: {', '.join(sorted(outcome.succeeded))}")
     for key, message in sorted(outcome.failed.items()):
@@ -83,10 +84,16 @@ def play_ticks(
         if sorted(ticked.run_requests) != sorted(direct.run_requests) or ticked.cursor_after != direct.cursor_after:
             raise AssertionError(f"{label}: {sensor.name} called directly and through evaluate_tick disagree")
         # What the sensor asked for, as the direct call returned it; what the loop's runs did.
-        played.append(replace(
-            direct, label=label, registered_partitions=ticked.registered_partitions,
-            skipped_run_keys=ticked.skipped_run_keys, succeeded=ticked.succeeded, failed=ticked.failed,
-        ))
+        played.append(
+            replace(
+                direct,
+                label=label,
+                registered_partitions=ticked.registered_partitions,
+                skipped_run_keys=ticked.skipped_run_keys,
+                succeeded=ticked.succeeded,
+                failed=ticked.failed,
+            )
+        )
         if show:
             lines = tick_lines(played[-1], seen.values(), workspace.root) + report_lines(played[-1], workspace.root)
             print("\n".join([f"== {label}", *lines]))
@@ -104,8 +111,9 @@ DROPS = (
 
 
 class SensorPlayground:
-    def __init__(self, workspace: LessonWorkspace, loop: DaemonLikeLoop, start: datetime,
-                 step: timedelta = timedelta(minutes=30)):
+    def __init__(
+        self, workspace: LessonWorkspace, loop: DaemonLikeLoop, start: datetime, step: timedelta = timedelta(minutes=30)
+    ):
         self.workspace = workspace
         self.loop = loop
         self.clock = start
@@ -130,10 +138,14 @@ class SensorPlayground:
         """The cursor (readable), and the rows per partition in the table."""
         cursor = readable_cursor(self.loop.cursor, self.seen.values())
         rows = self.workspace.row_counts(DYNAMIC_TABLE)
-        return "\n".join([
-            f"cursor ({len(cursor)} file{'' if len(cursor) == 1 else 's'}):", *(f"  {entry}" for entry in cursor),
-            f"{DYNAMIC_TABLE} rows per partition:", *(f"  {key}: {n}" for key, n in rows.items()),
-        ])
+        return "\n".join(
+            [
+                f"cursor ({len(cursor)} file{'' if len(cursor) == 1 else 's'}):",
+                *(f"  {entry}" for entry in cursor),
+                f"{DYNAMIC_TABLE} rows per partition:",
+                *(f"  {key}: {n}" for key, n in rows.items()),
+            ]
+        )
 
     def widget(self) -> widgets.VBox:
         last, state = widgets.Output(), widgets.Output()
@@ -145,7 +157,8 @@ class SensorPlayground:
         buttons = []
         for label, prepared in DROPS:
             button = widgets.Button(
-                description=f"drop: {label}", tooltip=PREPARED_FILES[prepared].description,
+                description=f"drop: {label}",
+                tooltip=PREPARED_FILES[prepared].description,
                 layout=widgets.Layout(width="auto"),  # the whole label, not "drop: corrected r..."
             )
             button.on_click(lambda _, prepared=prepared: show_step(self.drop(prepared)))

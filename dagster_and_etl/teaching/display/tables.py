@@ -15,8 +15,8 @@ global figure state is kept, and no GUI backend is needed.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Iterable, Sequence
 
 import matplotlib.dates as mdates
 import pandas as pd
@@ -113,7 +113,9 @@ def _what(event: TimelineEvent) -> str:
 class TimelinePlot:
     """A drawn timeline: `figure` is the matplotlib Figure; Jupyter shows it as a PNG."""
 
-    def __init__(self, figure: Figure, events: Sequence[TimelineEvent], lanes: Sequence[str], start: datetime, end: datetime):
+    def __init__(
+        self, figure: Figure, events: Sequence[TimelineEvent], lanes: Sequence[str], start: datetime, end: datetime
+    ):
         self.figure = figure
         self.events = list(events)
         self.lanes = list(lanes)
@@ -148,8 +150,14 @@ def _draw(axes, event: TimelineEvent, y: int) -> None:
     marker, size, filled = KIND_STYLES.get(event.kind, OTHER_KIND_STYLE)
     colour = OUTCOME_COLOURS.get(event.outcome, OUTCOME_COLOURS[None])
     axes.plot(
-        [event.time], [y], linestyle="none", marker=marker, markersize=size, color=colour,
-        markerfacecolor=colour if filled else "white", markeredgewidth=2.5 if marker == "|" else 1.5,
+        [event.time],
+        [y],
+        linestyle="none",
+        marker=marker,
+        markersize=size,
+        color=colour,
+        markerfacecolor=colour if filled else "white",
+        markeredgewidth=2.5 if marker == "|" else 1.5,
         zorder=3 if event.kind == RUN else 2,
     )
 
@@ -160,12 +168,23 @@ def _legend(axes, events: Sequence[TimelineEvent]) -> None:
     if any(e.lane != e.kind for e in events):
         for kind in [k for k in KINDS if any(e.kind == k for e in events)]:
             marker, _, filled = KIND_STYLES[kind]
-            handles.append(Line2D(
-                [], [], linestyle="none", marker=marker, markersize=8, color=OUTCOME_COLOURS[None],
-                markerfacecolor=OUTCOME_COLOURS[None] if filled else "white", markeredgewidth=1.5, label=kind,
-            ))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker=marker,
+                    markersize=8,
+                    color=OUTCOME_COLOURS[None],
+                    markerfacecolor=OUTCOME_COLOURS[None] if filled else "white",
+                    markeredgewidth=1.5,
+                    label=kind,
+                )
+            )
     for outcome in [o for o in OUTCOMES if any(e.outcome == o for e in events)]:
-        handles.append(Line2D([], [], linestyle="none", marker="s", markersize=8, color=OUTCOME_COLOURS[outcome], label=outcome))
+        handles.append(
+            Line2D([], [], linestyle="none", marker="s", markersize=8, color=OUTCOME_COLOURS[outcome], label=outcome)
+        )
     if handles:
         axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
 
@@ -212,8 +231,12 @@ def timeline(
             room = (end - event.time) / (end - start) * axes_points
             on_the_right = len(event.label) * 4.8 + 8 > room
             axes.annotate(
-                event.label, (mdates.date2num(event.time), y), xytext=(-4 if on_the_right else 4, -14 if below else 7),
-                textcoords="offset points", fontsize=8, ha="right" if on_the_right else "left",
+                event.label,
+                (mdates.date2num(event.time), y),
+                xytext=(-4 if on_the_right else 4, -14 if below else 7),
+                textcoords="offset points",
+                fontsize=8,
+                ha="right" if on_the_right else "left",
             )
             previous = event.time
     axes.set_yticks(list(rows.values()), list(rows.keys()))

@@ -16,8 +16,9 @@ instead of the traceback being swallowed by the widget callback machinery.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import ipywidgets as widgets
 from IPython.core.interactiveshell import InteractiveShell
@@ -25,7 +26,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from dagster_and_etl.teaching.simulation.clock import clock_time
 
 
-def time_options(day: date, start: str = "00:00", end: str = "12:00", step_minutes: int = 15) -> list[tuple[str, datetime]]:
+def time_options(
+    day: date, start: str = "00:00", end: str = "12:00", step_minutes: int = 15
+) -> list[tuple[str, datetime]]:
     """(`"HH:MM"`, UTC datetime) pairs for `day` from `start` to `end` inclusive, `step_minutes` apart."""
     if step_minutes < 1:
         raise ValueError(f"step_minutes must be at least 1, got {step_minutes}")
@@ -68,8 +71,10 @@ def display_output(item: Any) -> dict:
     data, metadata = formatter.format(item)
     # Bytes (a PNG) in a widget's state travel as a binary buffer, which the Output widget's
     # front end shows as a broken image: send them as base64 text, as cell outputs are.
-    data = {mime: base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
-            for mime, value in data.items()}
+    data = {
+        mime: base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
+        for mime, value in data.items()
+    }
     return {"output_type": "display_data", "data": data, "metadata": metadata}
 
 

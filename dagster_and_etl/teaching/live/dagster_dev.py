@@ -38,7 +38,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-_RUNNING_SERVERS: set["DagsterDevServer"] = set()
+_RUNNING_SERVERS: set[DagsterDevServer] = set()
 
 
 def _stop_servers_then_terminate(signum, frame) -> None:
@@ -97,7 +97,9 @@ class DagsterDevServer:
         if cli not in DEV_COMMANDS:
             raise ValueError(f"cli must be one of {', '.join(DEV_COMMANDS)}, got {cli!r}")
         if cli == "dg" and module != settings.DEFINITIONS_MODULE:
-            raise ValueError(f"dg dev loads the project's [tool.dg] module, {settings.DEFINITIONS_MODULE}, not {module}")
+            raise ValueError(
+                f"dg dev loads the project's [tool.dg] module, {settings.DEFINITIONS_MODULE}, not {module}"
+            )
         self.cli = cli
         self.data_root = Path(data_root)
         self.dagster_home = Path(dagster_home)
@@ -129,7 +131,7 @@ class DagsterDevServer:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self, timeout_seconds: float = 120.0) -> "DagsterDevServer":
+    def start(self, timeout_seconds: float = 120.0) -> DagsterDevServer:
         self.dagster_home.mkdir(parents=True, exist_ok=True)
         (self.dagster_home / "dagster.yaml").write_text(self.instance_yaml())
         with dg.DagsterInstance.from_config(str(self.dagster_home)) as instance:
@@ -168,7 +170,9 @@ class DagsterDevServer:
             except OSError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError(f"{self.cli} dev did not answer on {self.url} within {timeout_seconds:.0f} s; see {self.log_path}")
+        raise TimeoutError(
+            f"{self.cli} dev did not answer on {self.url} within {timeout_seconds:.0f} s; see {self.log_path}"
+        )
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         """The webserver's GraphQL API (what the UI calls): the answer's `data`; errors raise."""
@@ -214,7 +218,7 @@ class DagsterDevServer:
         # Run workers the daemon launched belong to the same group: none outlive it.
         stop_process_group(process, grace_seconds)
 
-    def __enter__(self) -> "DagsterDevServer":
+    def __enter__(self) -> DagsterDevServer:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

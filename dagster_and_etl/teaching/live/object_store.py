@@ -50,7 +50,9 @@ def s3_client(endpoint_url: str):
     )
 
 
-def list_objects(client, bucket: str, prefix: str = "", start_after: str | None = None, page_size: int = 1000) -> Listing:
+def list_objects(
+    client, bucket: str, prefix: str = "", start_after: str | None = None, page_size: int = 1000
+) -> Listing:
     """Every object under `prefix` (after `start_after`, in key order), one `list_objects_v2` page at a time."""
     arguments = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": page_size}
     if start_after:
@@ -69,7 +71,7 @@ def landed_files(listing: Listing, prefix: str = "") -> list[LandedFile]:
     """The finished CSV objects directly under `prefix`, as the file sensor's `LandedFile`s."""
     files = []
     for item in listing.objects:
-        name = item.key[len(prefix):]
+        name = item.key[len(prefix) :]
         if "/" in name or not is_landed_csv_name(name):
             continue
         files.append(LandedFile(name, int(item.last_modified.timestamp()) * 1_000_000_000, item.size))
@@ -85,7 +87,7 @@ class LocalObjectStore:
         self.endpoint_url: str | None = None
         self.client: Any = None  # a boto3 S3 client once started (boto3 ships no types)
 
-    def start(self) -> "LocalObjectStore":
+    def start(self) -> LocalObjectStore:
         # The server logs every request through werkzeug: keep that out of cell outputs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
@@ -127,7 +129,7 @@ class LocalObjectStore:
             self.client.close()
         server.stop()
 
-    def __enter__(self) -> "LocalObjectStore":
+    def __enter__(self) -> LocalObjectStore:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

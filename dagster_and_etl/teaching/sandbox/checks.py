@@ -33,8 +33,11 @@ def assert_same_partition_keys(
     dynamic_partitions_store: dg.DagsterInstance | None = None,
 ) -> list[str]:
     """Both definitions derive the same keys at `current_time`; return them."""
+
     def keys(partitions: dg.PartitionsDefinition) -> list[str]:
-        return list(partitions.get_partition_keys(current_time=current_time, dynamic_partitions_store=dynamic_partitions_store))
+        return list(
+            partitions.get_partition_keys(current_time=current_time, dynamic_partitions_store=dynamic_partitions_store)
+        )
 
     return assert_same("partition keys", keys(lesson), keys(reference))
 

@@ -112,7 +112,7 @@ class LessonWorkspace:
             self._closed = True
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "LessonWorkspace":
+    def __enter__(self) -> LessonWorkspace:
         return self
 
     def __exit__(self, *exc_info) -> None:

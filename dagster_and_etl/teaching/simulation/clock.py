@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable, Iterable
 
 # The kinds of event a timeline shows, top to bottom when each kind has its own lane.
 FILE_EXPECTED = "file expected"  # when a file is due, whether or not it comes

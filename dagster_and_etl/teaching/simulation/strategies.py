@@ -36,9 +36,7 @@ Strategy = Callable[[str | None, Sequence[LandedFile], int | None], Any]
 
 def synthetic_listing(count: int, first_mtime_ns: int = 1_516_683_600 * 10**9) -> list[LandedFile]:
     """`count` files named like `file-000000.csv`, one a minute apart, of 300 to 399 bytes."""
-    return [
-        LandedFile(f"file-{n:06d}.csv", first_mtime_ns + n * 60 * 10**9, 300 + n % 100) for n in range(count)
-    ]
+    return [LandedFile(f"file-{n:06d}.csv", first_mtime_ns + n * 60 * 10**9, 300 + n % 100) for n in range(count)]
 
 
 def write_listing(folder: Path, listing: Iterable[LandedFile]) -> None:
@@ -103,7 +101,11 @@ def measure_steady_ticks(
 
 
 def _steady_ticks(
-    strategies: dict[str, Strategy], sensors: dict, count: int, repeats: int, instance: dg.DagsterInstance,
+    strategies: dict[str, Strategy],
+    sensors: dict,
+    count: int,
+    repeats: int,
+    instance: dg.DagsterInstance,
     quiet_seconds: float,
 ) -> dict[str, TickCost]:
     listing = synthetic_listing(count)
@@ -129,6 +131,8 @@ def _steady_ticks(
                     raise AssertionError(f"{name} did not request exactly the one new file")
                 cursors[name] = result.cursor
     return {
-        name: TickCost(count, len(cursors[name].encode()), statistics.median(times[name]), len(caught_up[name].encode()))
+        name: TickCost(
+            count, len(cursors[name].encode()), statistics.median(times[name]), len(caught_up[name].encode())
+        )
         for name in sensors
     }

@@ -79,7 +79,9 @@ class TickOutcome:
         )
 
 
-def sensor_context(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorEvaluationContext:
+def sensor_context(
+    defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None
+) -> dg.SensorEvaluationContext:
     """A context like the daemon's: the instance (for dynamic partitions) and the definitions' resources."""
     return dg.build_sensor_context(
         cursor=cursor,
