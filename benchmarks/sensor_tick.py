@@ -318,38 +318,13 @@ def plot(rows: list[dict], path: Path) -> None:
         title="Steady-state tick (nothing new)",
     )
     left.legend(fontsize=8)
-    right.plot(
-        files,
-        [r["cursor_bytes"]["reference"] for r in rows],
-        "-",
-        color="tab:blue",
-        marker="o",
-        label="reference (change-time watermark), folder quiet",
-    )
-    right.plot(
-        files,
-        [r["cursor_bytes"]["digest_set"] for r in rows],
-        "-",
-        color="tab:green",
-        marker="o",
-        label="digest set (before)",
-    )
-    right.plot(
-        files,
-        [r["cursor_bytes"]["course_after_rerequest_tick"] for r in rows],
-        "-",
-        color="tab:red",
-        marker="o",
-        label="course, after a re-request tick",
-    )
-    right.plot(
-        files,
-        [r["cursor_bytes"]["course_after_quiet_tick"] for r in rows],
-        ":",
-        color="tab:orange",
-        marker="o",
-        label="course, after a quiet tick ({})",
-    )
+    for cursor, style, colour, label in (
+        ("reference", "-", "tab:blue", "reference (change-time watermark), folder quiet"),
+        ("digest_set", "-", "tab:green", "digest set (before)"),
+        ("course_after_rerequest_tick", "-", "tab:red", "course, after a re-request tick"),
+        ("course_after_quiet_tick", ":", "tab:orange", "course, after a quiet tick ({})"),
+    ):
+        right.plot(files, [r["cursor_bytes"][cursor] for r in rows], style, color=colour, marker="o", label=label)
     right.plot(files, [CURSOR_BYTES_TARGET for _ in files], "--", color="grey", label="target: 2 KB")
     right.set(xscale="log", yscale="log", xlabel="files in source/", ylabel="cursor size (bytes)", title="Cursor size")
     right.legend(fontsize=8)
