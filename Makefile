@@ -34,9 +34,9 @@ lessons: $(STAMP)
 # Everything once (tests/ and every notebook under strict nbval), then the notebooks a second
 # time: a notebook must give the same outputs twice in a row. Last, the tree must be clean.
 # pytest-xdist: more workers than cores, because most of the suite waits (for a daemon's tick, a
-# browser, a kernel); each test file stays on one worker, slowest first (tests/conftest.py).
+# browser, a kernel); each test file stays on one worker, slowest first (conftest.py).
 TEST_WORKERS ?= 3
-XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: $(STAMP)
 	$(BIN)/python -m pytest $(XDIST)
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(BIN)/python -m pytest $(XDIST) notebooks; fi
@@ -44,7 +44,7 @@ test: $(STAMP)
 		echo "The test run left the git tree changed:"; git status --porcelain; exit 1; fi
 
 # The tests that need no server, browser or notebook kernel, and no long run (the markers are
-# declared in pyproject.toml; tests/conftest.py marks the notebook tests).
+# declared in pyproject.toml; conftest.py marks the notebook tests).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not daemon and not browser and not notebook and not slow"
 
