@@ -38,8 +38,8 @@ from digest_set_sensor import DIGEST_SET_SENSOR_NAME
 
 from dagster_and_etl import settings
 from dagster_and_etl.file_scan import encode_cursor, scan_folder
-from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.live.daemon_view import DaemonView, wait_until
+from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
 from dagster_and_etl.watermark_cursor import plan_tick
 
 TICKS_A_DAY = 24 * 3600 // settings.DEFAULT_SENSOR_INTERVAL_SECONDS
