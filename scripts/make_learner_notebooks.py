@@ -58,6 +58,11 @@ def tags(cell) -> list[str]:
 BLANK_CHECK_ERRORS = ("AssertionError", "NameError", "NotImplementedError")
 
 
+def cell_errors(cell) -> list[str]:
+    """The errors an executed code cell shows, as `Name: message`."""
+    return [f"{out.ename}: {out.evalue}" for out in cell.get("outputs", []) if out.output_type == "error"]
+
+
 def blank_run_problems(executed: nbformat.NotebookNode) -> list[str]:
     """What is wrong in a Run All of a learner copy that went past errors: an exercise stub that
     fails other than with its NotImplementedError, a self-check that passes on the blank exercise,
@@ -66,7 +71,7 @@ def blank_run_problems(executed: nbformat.NotebookNode) -> list[str]:
     for index, cell in enumerate(executed.cells, start=1):
         if cell.cell_type != "code":
             continue
-        errors = [f"{out.ename}: {out.evalue}" for out in cell.get("outputs", []) if out.output_type == "error"]
+        errors = cell_errors(cell)
         if EXERCISE_TAG in tags(cell) and any("NotImplementedError" not in e for e in errors):
             problems.append(f"cell {index}: the blank exercise failed with {errors}")
         if SELF_CHECK_TAG in tags(cell):

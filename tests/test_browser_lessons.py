@@ -373,14 +373,12 @@ def saved_notebook(page, path: Path, cells_ran: int) -> nbformat.NotebookNode:
 
 
 def errors_outside_raises_exception(notebook) -> list[str]:
-    found = []
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code" or "raises-exception" in cell.metadata.get("tags", []):
-            continue
-        for output in cell.outputs:
-            if output.output_type == "error":
-                found.append(f"cell {index + 1}: {output.ename}: {output.evalue}")
-    return found
+    return [
+        f"cell {index}: {error}"
+        for index, cell in enumerate(notebook.cells, start=1)
+        if cell.cell_type == "code" and learner.RAISES_TAG not in learner.tags(cell)
+        for error in learner.cell_errors(cell)
+    ]
 
 
 def widget_outputs(notebook) -> int:

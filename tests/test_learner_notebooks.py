@@ -32,10 +32,6 @@ def cells_tagged(notebook, tag: str) -> list:
     return [cell for cell in notebook.cells if cell.cell_type == "code" and tag in learner.tags(cell)]
 
 
-def errors(cell) -> list[str]:
-    return [f"{output.ename}: {output.evalue}" for output in cell.get("outputs", []) if output.output_type == "error"]
-
-
 def execute(notebook, cwd: Path):
     """Run every cell in this environment's kernel, going on past errors, as a learner's Run All would not."""
     return executor.execute(notebook, cwd, allow_errors=True)
@@ -94,7 +90,7 @@ def test_committed_self_checks_pass_on_the_solution(lesson: Path):
     for cell in cells_tagged(notebook, learner.SELF_CHECK_TAG):
         assert cell.execution_count is not None, "a self-check cell was not executed before committing"
         assert "raises-exception" not in learner.tags(cell)
-        assert not errors(cell), cell.source
+        assert not learner.cell_errors(cell), cell.source
 
 
 def test_every_self_check_of_the_fixture_fails_on_its_blank_exercise():
@@ -115,7 +111,7 @@ def test_a_self_check_that_passes_on_the_blank_exercise_is_reported():
 def test_the_fixture_self_checks_pass_on_the_solution():
     executed = execute(nbformat.read(FIXTURE, as_version=4), FIXTURE.parent)
     for cell in cells_tagged(executed, learner.SELF_CHECK_TAG):
-        assert not errors(cell), cell.source
-    assert [c.source for c in executed.cells if c.cell_type == "code" and errors(c)] == [
+        assert not learner.cell_errors(cell), cell.source
+    assert [c.source for c in executed.cells if c.cell_type == "code" and learner.cell_errors(c)] == [
         c.source for c in cells_tagged(executed, "raises-exception")
     ]
