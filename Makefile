@@ -34,7 +34,8 @@ lessons: $(STAMP)
 # Everything once (tests/ and every notebook under strict nbval), then the notebooks a second
 # time: a notebook must give the same outputs twice in a row. Last, the tree must be clean.
 # pytest-xdist: more workers than cores, because most of the suite waits (for a daemon's tick, a
-# browser, a kernel); each test file stays on one worker, slowest first (conftest.py).
+# browser, a kernel); each test file stays on one worker, but for the browser tests, which spread;
+# slowest first (conftest.py).
 TEST_WORKERS ?= 3
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: $(STAMP)

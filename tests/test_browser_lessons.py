@@ -391,8 +391,10 @@ def widget_outputs(notebook) -> int:
     )
 
 
+# Latest lesson first: the last lessons (a real dagster dev, runs) take longest, and under
+# pytest-xdist each of these tests may go to its own worker, handed out in this order.
 @pytest.mark.parametrize(
-    "notebook_path", [*LEARNER_COPIES, FIXTURE], ids=lambda path: f"{path.parent.name}/{path.name}"
+    "notebook_path", [*reversed(LEARNER_COPIES), FIXTURE], ids=lambda path: f"{path.parent.name}/{path.name}"
 )
 def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: Path):
     # A copy without outputs, in a folder named like the original's: the committed file is never
