@@ -1,19 +1,19 @@
-"""Every lesson's learner copy in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium driven
-by Playwright.
+"""Every lesson, and its learner copy, in a real browser: JupyterLab on 127.0.0.1, Debian's
+Chromium driven by Playwright.
 
-The learner copies are what a learner opens and runs: every cell of the lesson but the exercise
-solutions. The lessons themselves run twice under strict nbval (their outputs compared), so the
-browser adds what only a browser shows, on the copies; each runs once here, and that one Run All
-also checks the exercises (below).
+The lessons run twice under strict nbval as well (their outputs compared); the browser adds what
+only a browser shows: JupyterLab's Run All, widgets rendered and driven, plots and pictures. The
+learner copies are what a learner opens and runs: every cell of the lesson but the exercise
+solutions; their Run All also checks the exercises (below).
 
 For each notebook (a copy, so the committed file is never saved over): open it, Run All, wait for
 the kernel to go idle, check that Run All reached the last cell and that no cell has an error
-except those tagged `raises-exception` (the unsolved exercises and their self-checks carry it),
-that every self-check fails on its blank exercise with an error that says why, that every widget
-rendered, and, where there are widgets, drive one (move a slider or click
-a button) and check that the view changed; no image (a plot, in a cell or a widget) may be broken.
-Then the kernel is shut down, and every process it started (a lesson's `dagster dev`, say) must
-be gone. A screenshot of each lands in `test-artifacts/`.
+except those tagged `raises-exception` (in a learner copy the unsolved exercises and their
+self-checks carry it), that in a learner copy every self-check fails on its blank exercise with
+an error that says why, that every widget rendered, and, where there are widgets, drive one
+(move a slider or click a button) and check that the view changed; no image (a plot, in a cell
+or a widget) may be broken. Then the kernel is shut down, and every process it started (a
+lesson's `dagster dev`, say) must be gone. A screenshot of each lands in `test-artifacts/`.
 
 JupyterLab runs in its own process group with its own temporary Jupyter folders; it and every
 kernel are stopped at the end, pass or fail. In CI (CI=true) a missing Chromium fails the test.
@@ -42,7 +42,13 @@ from dagster_and_etl.teaching.live.dagster_dev import free_port
 from dagster_and_etl.teaching.live.processes import stop_process_group
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-LEARNER_COPIES = [learner.LEARNER_DIR / lesson.name for lesson in learner.lesson_notebooks()]
+# Latest lesson first, each beside its learner copy: the last lessons (a real dagster dev, runs)
+# take longest, and under pytest-xdist each test may go to its own worker, handed out in order.
+NOTEBOOKS = [
+    path
+    for lesson in reversed(learner.lesson_notebooks())
+    for path in (learner.LEARNER_DIR / lesson.name, lesson)
+]
 # The folders the notebooks' links reach (`../docs/glossary.md`, `../docs/images/...`).
 LINKED_FOLDERS = ("docs",)
 KERNEL_EXIT_TIMEOUT_SECONDS = 60
@@ -391,10 +397,8 @@ def widget_outputs(notebook) -> int:
     )
 
 
-# Latest lesson first: the last lessons (a real dagster dev, runs) take longest, and under
-# pytest-xdist each of these tests may go to its own worker, handed out in this order.
 @pytest.mark.parametrize(
-    "notebook_path", [*reversed(LEARNER_COPIES), FIXTURE], ids=lambda path: f"{path.parent.name}/{path.name}"
+    "notebook_path", [*NOTEBOOKS, FIXTURE], ids=lambda path: f"{path.parent.name}/{path.name}"
 )
 def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: Path):
     # A copy without outputs, in a folder named like the original's: the committed file is never
