@@ -45,9 +45,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 # Latest lesson first, each beside its learner copy: the last lessons (a real dagster dev, runs)
 # take longest, and under pytest-xdist each test may go to its own worker, handed out in order.
 NOTEBOOKS = [
-    path
-    for lesson in reversed(learner.lesson_notebooks())
-    for path in (learner.LEARNER_DIR / lesson.name, lesson)
+    path for lesson in reversed(learner.lesson_notebooks()) for path in (learner.LEARNER_DIR / lesson.name, lesson)
 ]
 # The folders the notebooks' links reach (`../docs/glossary.md`, `../docs/images/...`).
 LINKED_FOLDERS = ("docs",)
@@ -397,9 +395,7 @@ def widget_outputs(notebook) -> int:
     )
 
 
-@pytest.mark.parametrize(
-    "notebook_path", [*NOTEBOOKS, FIXTURE], ids=lambda path: f"{path.parent.name}/{path.name}"
-)
+@pytest.mark.parametrize("notebook_path", [*NOTEBOOKS, FIXTURE], ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: Path):
     # A copy without outputs, in a folder named like the original's: the committed file is never
     # saved over, and a prompt with a number can only come from this run.
