@@ -22,6 +22,11 @@ from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SU
 # What `SensorDefinition.evaluate_tick` returns: the type of a public method's result.
 from dagster._core.definitions.sensor_definition import SensorExecutionData
 
+# The resources a sensor needs, its own and theirs: what the daemon builds for a tick
+# (`dagster/_grpc/impl.py`, `get_external_sensor_execution`). `SensorDefinition.required_resource_keys`
+# is public but leaves out the resources those resources need.
+from dagster._core.execution.resources_init import get_transitive_required_resource_keys
+
 # Opening the instance a `dagster dev` keeps in a DAGSTER_HOME from another process, by folder.
 from dagster._core.instance.ref import InstanceRef
 
@@ -64,5 +69,6 @@ __all__ = [
     "SensorInstigatorData",
     "TableMetadataSet",
     "TickStatus",
+    "get_transitive_required_resource_keys",
     "partition_loading_context",
 ]

@@ -35,6 +35,9 @@ def test_every_private_name_imports_and_is_what_it_was():
     ):
         assert isinstance(cls, type), cls
     assert callable(dagster_private.partition_loading_context)
+    needs_inner = dg.ResourceDefinition(resource_fn=lambda _: 1, required_resource_keys={"inner"})
+    top_level = {"outer": needs_inner, "inner": dg.ResourceDefinition.none_resource(), "other": needs_inner}
+    assert dagster_private.get_transitive_required_resource_keys({"outer"}, top_level) == {"outer", "inner"}
     assert dagster_private.TableMetadataSet.extract({"dagster/row_count": dg.MetadataValue.int(8)}).row_count == 8
     assert set(dagster_private.__all__) == {name for name in vars(dagster_private) if not name.startswith("_")} - {
         "annotations"

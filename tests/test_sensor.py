@@ -112,6 +112,19 @@ def test_subfolders_are_never_requested(empty_workspace):
     assert tick(empty_workspace, None).run_requests == []
 
 
+def test_an_entry_whose_stat_fails_fails_the_tick_only_when_it_is_a_landed_csv(empty_workspace):
+    # The scan stats every entry before it reads the name: a junk symlink loop or a dangling
+    # link is passed over as before; a landed CSV that cannot be read still fails the tick.
+    ws = empty_workspace
+    land_day(ws, 0, MORNING)
+    os.symlink("loop", ws.source / "loop")
+    os.symlink("gone.csv", ws.source / "dangling.csv")
+    assert requested_keys(tick(ws, None)) == [day(0).isoformat()]
+    os.symlink("self.csv", ws.source / "self.csv")
+    with pytest.raises(OSError):
+        scan_folder(ws.source)
+
+
 def test_partial_file_is_requested_once_renamed(empty_workspace):
     ws = empty_workspace
     partial = ws.land("2018-01-22.csv.part", day_csv(day(0))[:50], mtime=MORNING)

@@ -1,6 +1,7 @@
 import os
 from datetime import date, datetime, timezone
 
+import dagster as dg
 import pytest
 
 from dagster_and_etl.defs.sensors import dynamic_sensor
@@ -56,6 +57,19 @@ def test_direct_call_and_evaluate_tick_agree_and_stay_quiet(ws, capfd):
     garbage = call_sensor(dynamic_sensor, ws.resources, "garbage")
     assert garbage.warnings and garbage.warnings[0].startswith("Discarding a cursor")
     assert "dagster" not in capfd.readouterr().err
+
+
+def test_evaluate_sensor_builds_only_the_resources_the_sensor_needs(ws):
+    # As the daemon does (dagster/_grpc/impl.py, get_external_sensor_execution): a resource no
+    # sensor declares is never initialized on a tick.
+    @dg.resource
+    def broken(_):
+        raise RuntimeError("initialized a resource the sensor does not use")
+
+    land_day(ws, date(2018, 1, 25))
+    defs = dg.Definitions.merge(ws.defs, dg.Definitions(resources={"unused": broken}))
+    data = evaluate_sensor(defs, ws.instance, dynamic_sensor.name, None)
+    assert [r.partition_key for r in data.run_requests] == ["2018-01-25"]
 
 
 def test_tick_lines_are_stable_text(ws):

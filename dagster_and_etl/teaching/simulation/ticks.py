@@ -2,7 +2,7 @@
 
 Lesson 03 writes these calls out in its cells first; the helpers here repeat them.
 
-- `sensor_context(defs, instance, cursor)`: a context like the daemon's.
+- `sensor_context(defs, instance, cursor, sensor_name=...)`: a context like the daemon's.
 - `evaluate_sensor(defs, instance, name, cursor)`: Dagster's `evaluate_tick` (the daemon's path)
   on that context; it returns Dagster's own result, which lesson 04 reads as Dagster gives it.
 - `call_sensor(sensor, resources, cursor)`: the sensor function called directly, the way a unit
@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import dagster as dg
 
-from dagster_and_etl.dagster_private import SensorExecutionData
+from dagster_and_etl.dagster_private import SensorExecutionData, get_transitive_required_resource_keys
 from dagster_and_etl.teaching.kernel.quiet import quiet
 
 
@@ -80,15 +80,25 @@ class TickOutcome:
 
 
 def sensor_context(
-    defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None
+    defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None, sensor_name: str | None = None
 ) -> dg.SensorEvaluationContext:
-    """A context like the daemon's: the instance (for dynamic partitions) and the definitions' resources."""
+    """A context like the daemon's: the instance (for dynamic partitions) and the definitions'
+    resources. Given the sensor's name, only the resources that sensor needs, as the daemon builds
+    them (`dagster/_grpc/impl.py`, `get_external_sensor_execution`): a context initializes every
+    resource it is given on the tick's first use of `context.resources`."""
+    resources = defs.resources
+    if sensor_name is not None and resources:
+        repository = defs.get_repository_def()
+        needed = get_transitive_required_resource_keys(
+            repository.get_sensor_def(sensor_name).required_resource_keys, repository.get_top_level_resources()
+        )
+        resources = {key: resource for key, resource in resources.items() if key in needed}
     return dg.build_sensor_context(
         cursor=cursor,
         instance=instance,
         instance_ref=instance.get_ref(),
         definitions=defs,
-        resources=defs.resources,
+        resources=resources,
     )
 
 
@@ -96,7 +106,7 @@ def evaluate_sensor(
     defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str, cursor: str | None
 ) -> SensorExecutionData:
     """One tick through `evaluate_tick`, the daemon's path: run requests, partition requests, cursor."""
-    return defs.resolve_sensor_def(sensor_name).evaluate_tick(sensor_context(defs, instance, cursor))
+    return defs.resolve_sensor_def(sensor_name).evaluate_tick(sensor_context(defs, instance, cursor, sensor_name))
 
 
 def call_sensor(sensor: dg.SensorDefinition, resources: Mapping[str, Any], cursor: str | None) -> TickOutcome:
