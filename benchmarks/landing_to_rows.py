@@ -131,8 +131,8 @@ CONFIGURATIONS = {
         ),
     ]
 }
-# The reference first: a machine that gets busier as the run goes on then flatters today's
-# configuration, not the new one.
+# The reference first: work started beside the benchmark (and fading as it goes on) then slows
+# the new configuration, not today's.
 DEFAULT_CONFIGURATIONS = ["reference", "today"]
 
 
