@@ -12,8 +12,20 @@ the run), the run waiting to start (created to started: the run queue dequeues i
 worker process starts and imports Dagster and the project), and the run loading the file
 (started to rows committed).
 
+Then a backlog: `--backlog` files land at once (all written as `.part`, then all renamed), with
+the sensor on, and the clock stops when the last of their partitions is committed to DuckDB (the
+latest materialization); every run must have succeeded and every file's rows must be there. The
+sensor's per-tick cap (`DAGSTER_ETL_MAX_RUNS_PER_TICK`, 100) spreads 200 files over two ticks.
+
+Both measurements are taken, one server after the other in the same invocation, for each
+configuration: `today`, the configuration before issue 12 (the multiprocess executor, which
+starts one more process for each run's one step: `multiprocess_definitions.py`), and
+`reference`, the package as it ships (the in-process executor). `op-granularity` (not run by
+default) is the reference with the pool's `granularity: op` and a one-run buffer, which lets the
+next run worker start while a writer writes: measured once to see what it would buy.
+
     .venv/bin/python benchmarks/landing_to_rows.py
-    .venv/bin/python benchmarks/landing_to_rows.py --files 2 --interval 1 --out /tmp/r
+    .venv/bin/python benchmarks/landing_to_rows.py --files 2 --backlog 3 --interval 1 --out /tmp/r
 """
 
 from __future__ import annotations
@@ -21,21 +33,27 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-from bench_common import RESULTS_DIR, median, print_table, temporary_data_root, write_results
+import yaml
+from bench_common import BENCHMARKS_DIR, RESULTS_DIR, median, print_table, temporary_data_root, write_results
 
 from dagster_and_etl import settings, warehouse
 from dagster_and_etl.dagster_private import PARTITION_NAME_TAG
 from dagster_and_etl.defs.assets import raw_dynamic_partition_data
+from dagster_and_etl.defs.jobs import import_dynamic_partition_job
 from dagster_and_etl.sample_data import FIRST_DAY, ROWS_PER_DAY, day_csv
 from dagster_and_etl.teaching.live.daemon_view import wait_until
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.live.processes import live_processes_in_group
 
 TARGET_SLACK_SECONDS = 5.0
+# Issue 12's targets for the reference configuration, against `today` measured in the same run.
+TARGET_MEDIAN_SECONDS = 6.0
+TARGET_BACKLOG_SPEEDUP = 3.0
 # Spreads the landings over the sensor's interval (the fractional parts of n * golden ratio).
 PHASE_STEP = 0.618_033_988_75
 
@@ -92,35 +110,107 @@ def measure_one(server: DagsterDevServer, instance: dg.DagsterInstance, index: i
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", type=int, default=12)
-    parser.add_argument("--interval", type=int, default=5, help="the sensor's minimum interval, seconds")
-    parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for one file's rows")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
-    args = parser.parse_args(argv)
+@dataclass(frozen=True)
+class Configuration:
+    """What a server runs: a definitions module (found on `benchmarks/` too) and changes to the
+    shipped dagster.yaml's `concurrency: pools:` settings."""
 
-    files = []
-    with temporary_data_root("landing") as root:
-        server = DagsterDevServer(root, settings.dagster_home(root), sensor_interval_seconds=args.interval)
-        with server:
-            process_group = server.process.pid
-            instance = dg.DagsterInstance.local_temp(str(server.dagster_home))
-            try:
-                server.start_sensor()
-                for index in range(args.files):
-                    time.sleep((index * PHASE_STEP % 1.0) * args.interval)
-                    files.append(measure_one(server, instance, index, args.timeout))
-                    print(f"{files[-1]['file']}: {files[-1]['latency_seconds']:.1f} s", flush=True)
-            finally:
-                instance.dispose()
-        leftovers = live_processes_in_group(process_group)
-        if leftovers:
-            raise RuntimeError(f"dagster dev left processes behind: {leftovers}")
+    name: str
+    executor: str
+    module: str = settings.DEFINITIONS_MODULE
+    pool_settings: dict = field(default_factory=dict)
 
+
+CONFIGURATIONS = {
+    c.name: c
+    for c in [
+        Configuration("today", "multiprocess", module="multiprocess_definitions"),
+        Configuration("reference", "in_process"),
+        Configuration(
+            "op-granularity", "in_process", pool_settings={"granularity": "op", "op_granularity_run_buffer": 1}
+        ),
+    ]
+}
+# The reference first: work started beside the benchmark (and fading as it goes on) then slows
+# the new configuration, not today's.
+DEFAULT_CONFIGURATIONS = ["reference", "today"]
+
+
+class ConfiguredServer(DagsterDevServer):
+    """`DagsterDevServer` for one `Configuration`: its module, with `benchmarks/` on the import
+    path, and the shipped instance settings with the configuration's pool settings on top."""
+
+    def __init__(self, configuration: Configuration, data_root: Path, **kwargs):
+        super().__init__(data_root, settings.dagster_home(data_root), module=configuration.module, **kwargs)
+        self.configuration = configuration
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCHMARKS_DIR), os.environ.get("PYTHONPATH")]))
+
+    def instance_yaml(self) -> str:
+        config = yaml.safe_load(super().instance_yaml())
+        config["concurrency"]["pools"].update(self.configuration.pool_settings)
+        return yaml.safe_dump(config, sort_keys=False)
+
+    def pool_settings(self) -> dict:
+        return yaml.safe_load(self.instance_yaml())["concurrency"]["pools"]
+
+
+def finished_runs(instance: dg.DagsterInstance, keys: set[str]) -> list[dg.RunRecord]:
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(job_name=import_dynamic_partition_job.name, statuses=FINISHED_STATUSES)
+    )
+    return [r for r in records if r.dagster_run.tags.get(PARTITION_NAME_TAG) in keys]
+
+
+FINISHED_STATUSES = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+PROGRESS_EVERY = 20
+
+
+def measure_backlog(
+    server: DagsterDevServer, instance: dg.DagsterInstance, first_index: int, count: int, timeout_seconds: float
+) -> dict:
+    """Land `count` files at once and wait until every one's run has finished; the drain time is
+    from the landing to the last partition's rows being committed."""
+    folder = settings.source_dir(server.data_root)
+    days = [FIRST_DAY + timedelta(days=first_index + i) for i in range(count)]
+    keys = {day.isoformat() for day in days}
+    for day in days:
+        (folder / f"{day.isoformat()}.csv.part").write_text(day_csv(day), encoding="utf-8", newline="")
+    landed_at = time.time()
+    for day in days:
+        os.replace(folder / f"{day.isoformat()}.csv.part", folder / f"{day.isoformat()}.csv")
+    deadline = time.monotonic() + timeout_seconds
+    reported = 0
+    while len(runs := finished_runs(instance, keys)) < count:
+        if len(runs) >= reported + PROGRESS_EVERY:  # a long drain says how far it has got
+            reported = len(runs) - len(runs) % PROGRESS_EVERY
+            print(f"  {len(runs)} of {count} runs finished after {time.time() - landed_at:.0f} s", flush=True)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(runs)} of {count} backlog runs finished in {timeout_seconds:.0f} s")
+        time.sleep(1.0)
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=raw_dynamic_partition_data.key, asset_partitions=sorted(keys)),
+        limit=4 * count,
+    ).records
+    committed = {r.partition_key for r in records}
+    last_commit = max(r.timestamp for r in records) if records else float("nan")
+    rows = warehouse.row_counts(settings.database_path(server.data_root), warehouse.DYNAMIC_TABLE)
+    starts = sorted(r.start_time for r in runs if r.start_time)
+    return {
+        "files": count,
+        "drain_seconds": last_commit - landed_at,
+        "last_run_created_seconds": max(r.create_timestamp.timestamp() for r in runs) - landed_at,
+        "first_run_started_seconds": starts[0] - landed_at if starts else None,
+        "runs_succeeded": sum(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in runs),
+        "runs_failed": sum(r.dagster_run.status != dg.DagsterRunStatus.SUCCESS for r in runs),
+        "partitions_committed": len(committed),
+        "all_rows_loaded": all(rows.get(k, 0) == ROWS_PER_DAY for k in keys),
+    }
+
+
+def latency_summary(files: list[dict], interval: int) -> dict:
     latencies = [f["latency_seconds"] for f in files]
-    target = args.interval + TARGET_SLACK_SECONDS
-    summary = {
+    target = interval + TARGET_SLACK_SECONDS
+    return {
         "median_seconds": median(latencies),
         "worst_seconds": max(latencies),
         "best_seconds": min(latencies),
@@ -131,8 +221,48 @@ def main(argv: list[str] | None = None) -> dict:
         "target_seconds": target,
         "target_met": median(latencies) <= target,
     }
+
+
+def measure_configuration(configuration: Configuration, args: argparse.Namespace) -> dict:
+    """Start a server for `configuration` over a new data root; measure the latencies, then the backlog."""
+    print(f"\n== {configuration.name}: {configuration.executor} executor, module {configuration.module}", flush=True)
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    files = []
+    with temporary_data_root(f"landing-{configuration.name}") as root:
+        server = ConfiguredServer(configuration, root, sensor_interval_seconds=args.interval)
+        with server:
+            process_group = server.process.pid
+            instance = dg.DagsterInstance.local_temp(str(server.dagster_home))
+            try:
+                server.start_sensor()
+                for index in range(args.files):
+                    time.sleep((index * PHASE_STEP % 1.0) * args.interval)
+                    files.append(measure_one(server, instance, index, args.timeout))
+                    print(f"{files[-1]['file']}: {files[-1]['latency_seconds']:.1f} s", flush=True)
+                backlog = measure_backlog(server, instance, args.files, args.backlog, args.backlog_timeout)
+                print(f"backlog of {args.backlog} files: {backlog['drain_seconds']:.1f} s", flush=True)
+            finally:
+                instance.dispose()
+        leftovers = live_processes_in_group(process_group)
+        if leftovers:
+            raise RuntimeError(f"dagster dev left processes behind: {leftovers}")
+    return {
+        "name": configuration.name,
+        "executor": configuration.executor,
+        "module": configuration.module,
+        "pools": server.pool_settings(),
+        "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "files": files,
+        "latency": latency_summary(files, args.interval),
+        "backlog": backlog,
+    }
+
+
+def print_configuration(measured: dict, interval: int) -> None:
+    files, summary = measured["files"], measured["latency"]
     print_table(
-        f"Landing to rows in DuckDB under dagster dev, sensor interval {args.interval} s",
+        f"{measured['name']}: landing to rows in DuckDB under dagster dev, sensor interval {interval} s",
         ["file", "landing to rows s", "pickup s", "run start s", "load s", "run", "rows"],
         [
             [
@@ -147,14 +277,59 @@ def main(argv: list[str] | None = None) -> dict:
             for f in files
         ],
     )
+    backlog = measured["backlog"]
     print(
         f"\nMedian {summary['median_seconds']:.1f} s (pickup {summary['median_pickup_seconds']:.1f} s, run start "
-        f"{summary['median_start_seconds']:.1f} s, load {summary['median_load_seconds']:.1f} s), worst {summary['worst_seconds']:.1f} s over {len(files)} files. "
-        f"Target: median within the interval + {TARGET_SLACK_SECONDS:g} s = {target:g} s: "
-        f"{'met' if summary['target_met'] else 'MISSED by %.1f s' % (summary['median_seconds'] - target)}"
+        f"{summary['median_start_seconds']:.1f} s, load {summary['median_load_seconds']:.1f} s), worst "
+        f"{summary['worst_seconds']:.1f} s over {len(files)} files. Backlog of {backlog['files']} files: "
+        f"{backlog['drain_seconds']:.1f} s ({backlog['runs_succeeded']} runs succeeded, {backlog['runs_failed']} "
+        f"failed, all rows loaded: {backlog['all_rows_loaded']}). Load average {measured['load_average_before']} "
+        f"before, {measured['load_average_after']} after."
     )
-    results = {"sensor_interval_seconds": args.interval, "files": files, "summary": summary}
-    write_results("landing_to_rows", results, args.out)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=12, help="files landed one at a time, for the latency")
+    parser.add_argument("--backlog", type=int, default=200, help="files landed at once, for the drain time")
+    parser.add_argument("--interval", type=int, default=5, help="the sensor's minimum interval, seconds")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for one file's rows")
+    parser.add_argument("--backlog-timeout", type=float, default=3600.0, help="seconds to wait for the backlog")
+    parser.add_argument("--configurations", nargs="+", choices=sorted(CONFIGURATIONS), default=DEFAULT_CONFIGURATIONS)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+
+    results: dict = {"sensor_interval_seconds": args.interval, "configurations": []}
+    for name in args.configurations:
+        results["configurations"].append(measure_configuration(CONFIGURATIONS[name], args))
+        print_configuration(results["configurations"][-1], args.interval)
+        write_results("landing_to_rows", results, args.out)  # after each one: a long run keeps what it measured
+
+    measured = {c["name"]: c for c in results["configurations"]}
+    if "today" in measured:
+        today = measured["today"]
+        comparisons = {}
+        for name, other in measured.items():
+            if name == "today":
+                continue
+            speedup = today["backlog"]["drain_seconds"] / other["backlog"]["drain_seconds"]
+            comparisons[name] = {
+                "median_seconds": other["latency"]["median_seconds"],
+                "median_seconds_today": today["latency"]["median_seconds"],
+                "median_target_met": other["latency"]["median_seconds"] <= TARGET_MEDIAN_SECONDS,
+                "backlog_speedup": speedup,
+                "backlog_target_met": speedup >= TARGET_BACKLOG_SPEEDUP,
+            }
+            print(
+                f"\n{name} against today: median {other['latency']['median_seconds']:.1f} s against "
+                f"{today['latency']['median_seconds']:.1f} s (target {TARGET_MEDIAN_SECONDS:g} s: "
+                f"{'met' if comparisons[name]['median_target_met'] else 'MISSED'}); backlog "
+                f"{other['backlog']['drain_seconds']:.1f} s against {today['backlog']['drain_seconds']:.1f} s, "
+                f"{speedup:.2f}x faster (target {TARGET_BACKLOG_SPEEDUP:g}x: "
+                f"{'met' if comparisons[name]['backlog_target_met'] else 'MISSED'})"
+            )
+        results["against_today"] = comparisons
+        write_results("landing_to_rows", results, args.out)
     return results
 
 

@@ -24,6 +24,16 @@ def build_definitions(data_root: Path | None = None) -> dg.Definitions:
         schedules=[schedules.asset_partitioned_schedule],
         sensors=[sensors.dynamic_sensor, sensors.s3_sensor],
         resources=build_resources(settings.data_root() if data_root is None else Path(data_root)),
+        # Every job here runs one step (one asset, its file check inside it), so its steps run in
+        # the run worker's own process: the default multiprocess executor would start, for that
+        # one step, a second Python process that imports Dagster and the project again. The
+        # in-process executor keeps what the assets rely on: retries (RetryPolicy; a
+        # `dg.Failure(allow_retries=False)` is not retried), the check results, and the step's claim
+        # on the duckdb pool (`dagster/_core/executor/in_process.py`: `inprocess_execution_iterator`
+        # runs the plan with an `InstanceConcurrencyContext`, as the multiprocess executor does).
+        # The definitions' executor is every job's default, the implicit asset job's (the UI's
+        # Materialize) included (`definitions_class.py`: `default_executor_def`).
+        executor=dg.in_process_executor,
     )
 
 

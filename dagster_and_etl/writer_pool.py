@@ -5,7 +5,9 @@ then gives a pool it has not seen its default limit (`queued_run_coordinator_dae
 `get_concurrency_keys()`, then `GlobalOpConcurrencyLimitsCounter._initialize_pool_limits`). In a
 new instance's first pass, then, the duckdb pool limits nothing: runs queued together start
 together and wait on DuckDB's lock instead of in the queue. Recording the pool first closes that
-window; its limit stays the shipped dagster.yaml's `default_limit`.
+window; its limit stays the shipped dagster.yaml's `default_limit`. The queue's decision is the
+only one: with the pool's `granularity: run` a step does not claim the slot again
+(`instance_concurrency_context.py`: `InstanceConcurrencyContext.claim`).
 
     DAGSTER_HOME=... python -m dagster_and_etl.writer_pool
 """

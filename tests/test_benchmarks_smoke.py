@@ -69,11 +69,22 @@ def test_first_turn_on_smoke(tmp_path):
 
 @pytest.mark.daemon
 def test_landing_to_rows_smoke(tmp_path):
-    results = run_benchmark("landing_to_rows.py", tmp_path, "--files", "1", "--interval", "1", timeout=300)
+    # Both configurations, each one file and a backlog of one: two servers, two runs each.
+    results = run_benchmark(
+        "landing_to_rows.py", tmp_path, "--files", "1", "--backlog", "1", "--interval", "1", timeout=420
+    )
 
-    assert [f["file"] for f in results["files"]] == ["2018-01-22.csv"]
-    assert results["files"][0]["run_status"] == "SUCCESS"
-    assert results["summary"]["all_rows_loaded"]
+    measured = {c["name"]: c for c in results["configurations"]}
+    assert set(measured) == {"today", "reference"}
+    assert measured["today"]["executor"] == "multiprocess" and measured["reference"]["executor"] == "in_process"
+    for configuration in measured.values():
+        assert [f["file"] for f in configuration["files"]] == ["2018-01-22.csv"]
+        assert configuration["files"][0]["run_status"] == "SUCCESS"
+        assert configuration["latency"]["all_rows_loaded"]
+        backlog = configuration["backlog"]
+        assert (backlog["runs_succeeded"], backlog["runs_failed"], backlog["partitions_committed"]) == (1, 0, 1)
+        assert backlog["all_rows_loaded"]
+    assert "backlog_speedup" in results["against_today"]["reference"]
 
 
 @pytest.mark.daemon

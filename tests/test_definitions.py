@@ -53,6 +53,19 @@ def test_contract_names_resolve():
     assert sensor.job_name == "import_dynamic_partition_job"
 
 
+def test_every_job_runs_its_one_step_in_the_run_workers_process():
+    # The in-process executor: no second Python process per run (see definitions.py). The
+    # implicit asset job (the UI's Materialize) takes the definitions' executor too.
+    for job in [*defs.resolve_all_job_defs(), defs.resolve_implicit_global_asset_job_def()]:
+        assert job.executor_def.name == dg.in_process_executor.name, job.name
+    for name in [
+        jobs.import_partition_job.name,
+        jobs.import_dynamic_partition_job.name,
+        jobs.import_s3_partition_job.name,
+    ]:
+        assert len(defs.resolve_job_def(name).nodes) == 1, name
+
+
 def test_default_data_root_is_the_repos_data_folder_whatever_the_working_directory():
     out = run_python(
         "from dagster_and_etl.definitions import defs; r = defs.resources; print(r['source'].path); print(r['database'].database)",
