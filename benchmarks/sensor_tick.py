@@ -347,22 +347,14 @@ def plot(rows: list[dict], path: Path) -> None:
     ]
     for key, label, colour, style in lines:
         left.plot(files, [r["tick_seconds"][key] * 1000 for r in rows], style, color=colour, marker="o", label=label)
-    left.plot(
-        files,
-        [r["evaluate_tick_seconds"]["reference"] * 1000 for r in rows],
-        "-.",
-        color="tab:blue",
-        marker="x",
-        label="reference via evaluate_tick",
-    )
-    left.plot(
-        files,
-        [r["evaluate_tick_seconds"]["floor_sensor"] * 1000 for r in rows],
-        "-.",
-        color="k",
-        marker="x",
-        label="floor's scan as a sensor via evaluate_tick",
-    )
+    through_evaluate_tick = [
+        ("reference", "reference via evaluate_tick", "tab:blue"),
+        ("floor_sensor", "floor's scan as a sensor via evaluate_tick", "k"),
+    ]
+    for key, label, colour in through_evaluate_tick:
+        left.plot(
+            files, [r["evaluate_tick_seconds"][key] * 1000 for r in rows], "-.", color=colour, marker="x", label=label
+        )
     timed_rerequest = [r for r in rows if r["evaluate_tick_seconds"]["course_rerequest"] is not None]
     left.plot(
         [r["files"] for r in timed_rerequest],
