@@ -1,6 +1,6 @@
-"""Why the duckdb pool stays at `granularity: run`: step-level claims of its one slot can both win.
+"""What the duckdb pool cannot promise on SQLite storage: step-level claims of its one slot can both win.
 
-With `granularity: op`, each run's step claims a slot of the pool itself, from its run worker,
+With `granularity: op` (the shipped setting), each run's step claims a slot of the pool itself, from its run worker,
 through the instance's event log storage (`dagster/_core/execution/plan/
 instance_concurrency_context.py`: `InstanceConcurrencyContext.claim`, then
 `dagster/_core/storage/event_log/sql_event_log.py`: `claim_concurrency_slot`). That call reads
@@ -12,8 +12,10 @@ process. `dagster dev`'s instance is SQLite.
 Each trial here: a new pool of one slot in a SQLite-backed instance (the shipped dagster.yaml's
 pool settings, granularity `op`), and `--claimers` processes that wait at a barrier and then
 claim it at the same moment, as the steps of runs started together do. The trial counts how many
-claims the storage granted; more than one means two writers would have been let into DuckDB.
-With `granularity: run` the run queue's one thread decides instead, and none of this is called.
+claims the storage granted; more than one means two writers are let into DuckDB at once, where the
+second waits for the first one's lock (docs/reliability.md). Then each claimer frees its slot, as
+a step does when it ends, and the trial checks that the pool has its one slot free again: a
+double grant must not lose the slot.
 
     .venv/bin/python benchmarks/pool_claim_race.py
     .venv/bin/python benchmarks/pool_claim_race.py --trials 5 --out /tmp/r
@@ -45,15 +47,18 @@ def op_granularity_yaml() -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def claim_at_the_barrier(home: str, run_id: str, barrier, granted) -> None:
+def claim_at_the_barrier(home: str, run_id: str, barrier, granted, freed) -> None:
     with dg.DagsterInstance.from_config(home) as instance:
         storage = instance.event_log_storage
         barrier.wait()
         granted.put(storage.claim_concurrency_slot(WRITER_POOL, run_id, STEP_KEY).is_claimed)
+        freed.wait()  # every claim is made before any is freed
+        storage.free_concurrency_slot_for_step(run_id, STEP_KEY)
 
 
-def one_trial(claimers: int) -> int:
-    """A new instance and pool; `claimers` processes claim its one slot at once. Returns the claims granted."""
+def one_trial(claimers: int) -> tuple[int, bool]:
+    """A new instance and pool; `claimers` processes claim its one slot at once, then free it.
+    Returns the claims granted, and whether the slot was free again afterwards."""
     with tempfile.TemporaryDirectory(prefix="dagster-etl-bench-claims-") as home:
         Path(home, "dagster.yaml").write_text(op_granularity_yaml())
         with dg.DagsterInstance.from_config(home) as instance:
@@ -63,16 +68,21 @@ def one_trial(claimers: int) -> int:
         context = multiprocessing.get_context(
             "fork"
         )  # the claimers start fast: the barrier, not imports, sets the moment
-        barrier, granted = context.Barrier(claimers), context.Queue()
+        barrier, granted, freed = context.Barrier(claimers), context.Queue(), context.Event()
         processes = [
-            context.Process(target=claim_at_the_barrier, args=(home, uuid.uuid4().hex, barrier, granted))
+            context.Process(target=claim_at_the_barrier, args=(home, uuid.uuid4().hex, barrier, granted, freed))
             for _ in range(claimers)
         ]
         for process in processes:
             process.start()
+        claims = sum(granted.get(timeout=120) for _ in processes)
+        freed.set()
         for process in processes:
             process.join(timeout=120)
-        return sum(granted.get(timeout=10) for _ in processes)
+        with dg.DagsterInstance.from_config(home) as instance:
+            info = instance.event_log_storage.get_concurrency_info(WRITER_POOL)
+            slot_free_again = info.slot_count == 1 and not info.claimed_slots and not info.pending_steps
+        return claims, slot_free_again
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -82,7 +92,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
 
-    granted = [one_trial(args.claimers) for _ in range(args.trials)]
+    trials = [one_trial(args.claimers) for _ in range(args.trials)]
+    granted = [claims for claims, _ in trials]
     counts = Counter(granted)
     print_table(
         f"{args.claimers} simultaneous claims of a one-slot pool, granularity op, SQLite storage, {args.trials} trials",
@@ -90,12 +101,15 @@ def main(argv: list[str] | None = None) -> dict:
         [[n, counts[n]] for n in sorted(counts)],
     )
     over = sum(n > 1 for n in granted)
+    slot_kept = sum(free for _, free in trials)
     print(f"\nThe one slot went to more than one claimer in {over} of {args.trials} trials.")
+    print(f"Once every claimer had freed it, the slot was free again in {slot_kept} of {args.trials} trials.")
     results = {
         "claimers": args.claimers,
         "trials": args.trials,
         "claims_granted_per_trial": granted,
         "trials_with_more_than_one_claim": over,
+        "trials_with_the_slot_free_again": slot_kept,
     }
     write_results("pool_claim_race", results, args.out)
     return results

@@ -3,11 +3,12 @@
 Dagster's run queue reads the pools it knows from the instance's storage once per pass, and only
 then gives a pool it has not seen its default limit (`queued_run_coordinator_daemon.py`:
 `get_concurrency_keys()`, then `GlobalOpConcurrencyLimitsCounter._initialize_pool_limits`). In a
-new instance's first pass, then, the duckdb pool limits nothing: runs queued together start
-together and wait on DuckDB's lock instead of in the queue. Recording the pool first closes that
-window; its limit stays the shipped dagster.yaml's `default_limit`. The queue's decision is the
-only one: with the pool's `granularity: run` a step does not claim the slot again
-(`instance_concurrency_context.py`: `InstanceConcurrencyContext.claim`).
+new instance's first pass, then, the duckdb pool limits nothing: every run queued together starts
+its run worker at once, on two cores, instead of one writing and one starting up (the pool's one
+slot and the shipped dagster.yaml's one-run buffer). Recording the pool first closes that window;
+its limit stays the shipped dagster.yaml's `default_limit`. Each run's writing step then claims
+the slot itself (`granularity: op`; `instance_concurrency_context.py`:
+`InstanceConcurrencyContext.claim`).
 
     DAGSTER_HOME=... python -m dagster_and_etl.writer_pool
 """

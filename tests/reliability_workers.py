@@ -2,11 +2,16 @@
 
     python tests/reliability_workers.py load ROOT KEY... [--rounds N] [--pause-before-commit FLAG]
                                                         [--pause-after-read FLAG GO]
+                                                        [--hold-before-commit FLAG GO] [--flag-lock-wait FLAG]
         Real runs of the dynamic job (`execute_in_process`) for each key, `--rounds` times over.
         With `--pause-before-commit`, the load stops inside its transaction, after its DELETE and
         INSERT and before COMMIT, creates FLAG and waits there to be killed.
         With `--pause-after-read`, the load reads and validates its file, creates FLAG and waits
         until GO exists before it opens the database: a run that waited its turn for the lock.
+        With `--hold-before-commit`, the load stops before COMMIT (holding DuckDB's write lock),
+        creates FLAG and commits once GO exists: a writer another writer meets at the lock.
+        With `--flag-lock-wait`, the worker creates FLAG when its connection first finds the lock
+        taken, and reports `lock_waits`, how many times it did.
     python tests/reliability_workers.py read DATABASE STOP_FLAG
         Queries the dynamic table with `warehouse.query` in a loop until STOP_FLAG exists.
 
@@ -27,7 +32,13 @@ POLL_SECONDS = 0.02  # a notebook or dashboard polling as fast as a person could
 
 
 def load(
-    root: Path, keys: list[str], rounds: int, pause_flag: Path | None, pause_after_read: list[Path] | None
+    root: Path,
+    keys: list[str],
+    rounds: int,
+    pause_flag: Path | None,
+    pause_after_read: list[Path] | None,
+    hold_before_commit: list[Path] | None = None,
+    lock_wait_flag: Path | None = None,
 ) -> dict:
     import dagster as dg
 
@@ -36,10 +47,11 @@ def load(
     from dagster_and_etl.defs.partitions import file_partitions
     from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 
-    if pause_flag is not None:
+    if pause_flag is not None or hold_before_commit is not None:
         # The test hook: the asset's own load runs unchanged on the real DuckDB connection, which
         # only waits when it is asked to COMMIT. Nothing of DuckDB is replaced.
         real_replace_partition = assets.replace_partition
+        flag, go = (pause_flag, None) if pause_flag is not None else hold_before_commit
 
         class PauseBeforeCommit:
             def __init__(self, connection: duckdb.DuckDBPyConnection):
@@ -47,8 +59,10 @@ def load(
 
             def execute(self, sql: str, *args):
                 if sql == "COMMIT":
-                    pause_flag.touch()
-                    time.sleep(600)
+                    flag.touch()
+                    deadline = time.monotonic() + 600
+                    while (go is None or not go.exists()) and time.monotonic() < deadline:
+                        time.sleep(0.05)
                 return self._connection.execute(sql, *args)
 
             def __getattr__(self, name):
@@ -73,6 +87,23 @@ def load(
 
         assets.read_landed_file = read_then_wait
 
+    lock_waits = 0
+    if lock_wait_flag is not None:
+        # The test hook: watch, without changing, the connections `warehouse.connect` opens.
+        real_connect = duckdb.connect
+
+        def watched_connect(*args, **kwargs):
+            nonlocal lock_waits
+            try:
+                return real_connect(*args, **kwargs)
+            except duckdb.IOException as err:
+                if "lock" in str(err).lower():
+                    lock_waits += 1
+                    lock_wait_flag.touch()
+                raise
+
+        duckdb.connect = watched_connect
+
     failures = []
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(file_partitions.name, keys)
@@ -83,7 +114,10 @@ def load(
                 failure = loop.execute(job, key, {})
                 if failure is not None:
                     failures.append(failure)
-    return {"runs": rounds * len(keys), "failures": failures}
+    outcome = {"runs": rounds * len(keys), "failures": failures}
+    if lock_wait_flag is not None:
+        outcome["lock_waits"] = lock_waits
+    return outcome
 
 
 def read(database: Path, stop_flag: Path) -> dict:
@@ -118,12 +152,22 @@ def main(argv: list[str]) -> int:
     load_args.add_argument("--rounds", type=int, default=1)
     load_args.add_argument("--pause-before-commit", type=Path, default=None)
     load_args.add_argument("--pause-after-read", type=Path, nargs=2, default=None)
+    load_args.add_argument("--hold-before-commit", type=Path, nargs=2, default=None)
+    load_args.add_argument("--flag-lock-wait", type=Path, default=None)
     read_args = commands.add_parser("read")
     read_args.add_argument("database", type=Path)
     read_args.add_argument("stop_flag", type=Path)
     args = parser.parse_args(argv)
     if args.command == "load":
-        outcome = load(args.root, args.keys, args.rounds, args.pause_before_commit, args.pause_after_read)
+        outcome = load(
+            args.root,
+            args.keys,
+            args.rounds,
+            args.pause_before_commit,
+            args.pause_after_read,
+            args.hold_before_commit,
+            args.flag_lock_wait,
+        )
     else:
         outcome = read(args.database, args.stop_flag)
     print(json.dumps(outcome))

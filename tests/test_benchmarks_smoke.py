@@ -77,6 +77,9 @@ def test_landing_to_rows_smoke(tmp_path):
     measured = {c["name"]: c for c in results["configurations"]}
     assert set(measured) == {"today", "reference"}
     assert measured["today"]["executor"] == "multiprocess" and measured["reference"]["executor"] == "in_process"
+    # Today's runs went one at a time (the pool per run, no buffer); the reference's steps claim the slot.
+    assert measured["today"]["pools"] == {"default_limit": 1, "granularity": "run"}
+    assert measured["reference"]["pools"] == {"default_limit": 1, "granularity": "op", "op_granularity_run_buffer": 1}
     for configuration in measured.values():
         assert [f["file"] for f in configuration["files"]] == ["2018-01-22.csv"]
         assert configuration["files"][0]["run_status"] == "SUCCESS"
@@ -85,6 +88,15 @@ def test_landing_to_rows_smoke(tmp_path):
         assert (backlog["runs_succeeded"], backlog["runs_failed"], backlog["partitions_committed"]) == (1, 0, 1)
         assert backlog["all_rows_loaded"]
     assert "backlog_speedup" in results["against_today"]["reference"]
+
+
+def test_pool_claim_race_smoke(tmp_path):
+    results = run_benchmark("pool_claim_race.py", tmp_path, "--trials", "2")
+
+    assert results["trials"] == 2 and len(results["claims_granted_per_trial"]) == 2
+    assert all(claims >= 1 for claims in results["claims_granted_per_trial"])
+    # Whoever got it, the slot goes back to the pool once every claimer has freed it.
+    assert results["trials_with_the_slot_free_again"] == 2
 
 
 @pytest.mark.daemon

@@ -1,5 +1,6 @@
 """End to end with the real daemon: `dagster dev` ticks the sensor, launches the runs, rows land in
-DuckDB; runs requested together take the duckdb pool's one slot in turn (the shipped dagster.yaml)."""
+DuckDB; runs requested together, their steps taking the duckdb pool's one slot in turn (the shipped
+dagster.yaml), all load their files."""
 
 import pytest
 
@@ -12,7 +13,7 @@ from dagster_and_etl.teaching.live.processes import live_processes_in_group
 
 pytestmark = pytest.mark.daemon
 
-POOL_CONFIG = "{ instance { poolConfig { poolGranularity defaultPoolLimit } } }"
+POOL_CONFIG = "{ instance { poolConfig { poolGranularity defaultPoolLimit opGranularityRunBuffer } } }"
 
 
 def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_path):
@@ -24,10 +25,12 @@ def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_p
     try:
         server.start()
         pgid = server.process.pid
-        # The instance runs with the shipped settings: the duckdb pool has one slot, per run.
+        # The instance runs with the shipped settings: the duckdb pool has one slot, claimed by the
+        # writing step, and one more run may start up while it is taken.
         assert server.graphql(POOL_CONFIG)["instance"]["poolConfig"] == {
-            "poolGranularity": "run",
+            "poolGranularity": "op",
             "defaultPoolLimit": 1,
+            "opGranularityRunBuffer": 1,
         }
         server.start_sensor(dynamic_sensor.name)
         for day in days:  # one tick requests all three: they queue together
@@ -47,13 +50,10 @@ def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_p
         daemon = DaemonView(server.dagster_home)
         try:
             wait_until(daemon.runs_are_finished, 60, "the runs to finish")
-            records = sorted(daemon.instance.get_run_records(), key=lambda record: record.start_time)
+            records = daemon.instance.get_run_records()
         finally:
             daemon.close()
         assert len(records) == 3 and all(r.dagster_run.status.value == "SUCCESS" for r in records)
-        # One writer at a time: each run started only after the one before it had ended.
-        for earlier, later in zip(records, records[1:]):
-            assert earlier.end_time <= later.start_time, "two DuckDB-writing runs overlapped"
     finally:
         server.stop()
     assert live_processes_in_group(pgid) == [], "dagster dev left processes behind"

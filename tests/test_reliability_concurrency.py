@@ -1,6 +1,7 @@
-"""Concurrency and state: a reader beside running loads, a load killed mid-transaction, unreadable cursors.
+"""Concurrency and state: a reader beside running loads, two writers at once, a load killed mid-transaction,
+unreadable cursors.
 
-The first two tests use real processes (tests/reliability_workers.py), each in its own process
+The tests with `workers` use real processes (tests/reliability_workers.py), each in its own process
 group, killed by id at the end whatever happens.
 """
 
@@ -179,6 +180,27 @@ def test_a_run_that_read_an_older_version_never_overwrites_a_newer_one(tmp_path,
     assert set(table["source_version"]) == {run_key(path.name, version_2.st_mtime_ns, version_2.st_size)}
     expected = read_source_file(path, FIRST_DAY).sort_values(["date", "share_price", "amount"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(table[expected.columns.tolist()], expected, check_dtype=False)
+
+
+@pytest.mark.slow
+def test_two_writers_let_in_at_once_both_load_one_after_the_other(tmp_path, workers):
+    """What the duckdb pool's claim can let happen on SQLite storage (benchmarks/pool_claim_race.py):
+    two runs' steps open DuckDB at the same moment. The second waits for the first's lock; both land."""
+    root = tmp_path / "root"
+    write_sample_data(root, include_extras=False)
+    first_key, second_key = [day.isoformat() for day in source_days()][:2]
+    holding, go, waiting = tmp_path / "first-holds-the-lock", tmp_path / "go", tmp_path / "second-waits"
+    first = workers.start("load", str(root), first_key, "--hold-before-commit", str(holding), str(go))
+    wait_for_flag(holding, first, "its COMMIT, holding the lock")
+    second = workers.start("load", str(root), second_key, "--flag-lock-wait", str(waiting))
+    wait_for_flag(waiting, second, "the lock the first writer holds")
+
+    go.touch()
+    assert workers.result(first) == {"runs": 1, "failures": []}
+    outcome = workers.result(second)
+    assert outcome["failures"] == [] and outcome["lock_waits"] > 0
+    database = etl_settings.database_path(root)
+    assert warehouse.row_counts(database, DYNAMIC_TABLE) == {first_key: 8, second_key: 8}
 
 
 UNREADABLE_CURSORS = {

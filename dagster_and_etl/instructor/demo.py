@@ -164,8 +164,8 @@ def play(data_root: Path, dagster_home: Path, step_seconds: float, sensor_interv
         files = sorted(p.name for p in settings.source_dir(data_root).glob("*.csv"))
         _say(f"The sensor is on, ticking every {sensor_interval} s: {ui_page(server.url, 'sensor')}")
         if files:
-            _say(f"Its first tick requests the {len(files)} files already in source/; they run one at a time")
-            _say(f"(DuckDB takes one writer at a time). Watch them: {ui_page(server.url, 'runs')}")
+            _say(f"Its first tick requests the {len(files)} files already in source/; they load one at a time")
+            _say(f"(DuckDB takes one writer), the next run starting up meanwhile: {ui_page(server.url, 'runs')}")
             wait_until(
                 lambda: _stopping() or (len(view.runs()) >= len(files) and view.runs_are_finished()),
                 timeout_seconds=60 + 30 * len(files),

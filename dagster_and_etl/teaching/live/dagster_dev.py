@@ -78,8 +78,8 @@ class DagsterDevServer:
 
     Use as a context manager, or call `start()` and `stop()`. `log_path` keeps the server's
     output (it is chatty) out of notebooks and test logs. The instance is configured from the
-    shipped `dagster.yaml` (the duckdb pool at one slot: runs wait in the queue for DuckDB's one
-    writer), with the queue checked every second; `DaemonView` reads what the daemon did from
+    shipped `dagster.yaml` (the duckdb pool at one slot, which each run's writing step claims,
+    and one more run starting up meanwhile), with the queue checked every second; `DaemonView` reads what the daemon did from
     `dagster_home`. `lock_timeout_seconds` sets `DAGSTER_ETL_LOCK_TIMEOUT` for the runs.
     """
 
