@@ -24,6 +24,9 @@ CHILD = textwrap.dedent(
             Path(sys.argv[1]).write_text("stopped")
             dagster_dev._RUNNING_SERVERS.discard(self)
 
+    # SIGTERM's state is inherited: start from the default, whatever the test runner's is.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.argv[2] == "own-handler":
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(3))
     dagster_dev._RUNNING_SERVERS.add(StandIn())
@@ -34,9 +37,20 @@ CHILD = textwrap.dedent(
 )
 
 
+# The child imports Dagster, which takes seconds, and longer on a busy CI machine.
+CHILD_TIMEOUT_SECONDS = 300
+
+
 def run_child(tmp_path: Path, mode: str) -> tuple[int, Path]:
     marker = tmp_path / "stopped.txt"
-    child = subprocess.run([sys.executable, "-c", CHILD, str(marker), mode], timeout=60, capture_output=True)
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", CHILD, str(marker), mode], timeout=CHILD_TIMEOUT_SECONDS, capture_output=True
+        )
+    except subprocess.TimeoutExpired as err:  # say how far it got
+        raise AssertionError(
+            f"the child did not end; marker written: {marker.exists()}; stderr: {err.stderr!r}"
+        ) from None
     return child.returncode, marker
 
 
