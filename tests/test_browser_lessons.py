@@ -1,10 +1,13 @@
 """Every lesson, and its learner copy, in a real browser: JupyterLab on 127.0.0.1, Debian's
 Chromium driven by Playwright.
 
-The lessons run twice under strict nbval as well (their outputs compared); the browser adds what
-only a browser shows: JupyterLab's Run All, widgets rendered and driven, plots and pictures. The
-learner copies are what a learner opens and runs: every cell of the lesson but the exercise
-solutions; their Run All also checks the exercises (below).
+The lessons run twice under strict nbval (every cell's output compared); the browser adds what
+only a browser shows: JupyterLab's Run All, widgets rendered and driven, plots and pictures. It
+runs the learner copies, which are what a learner opens: every cell of the lesson but the
+exercise solutions, with the same widgets and tags, so one browser run of each copy covers the
+lesson's cells in JupyterLab and checks the exercises too (below). The reference lessons are not
+run a third time here: their one difference, the solutions, runs under nbval twice, and a browser
+run of each took about a fifth of CI's time. The fixture lesson runs with its solutions.
 
 For each notebook (a copy, so the committed file is never saved over): open it, Run All, wait for
 the kernel to go idle, check that Run All reached the last cell and that no cell has an error
@@ -42,11 +45,9 @@ from dagster_and_etl.teaching.live.dagster_dev import free_port
 from dagster_and_etl.teaching.live.processes import stop_process_group
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-# Latest lesson first, each beside its learner copy: the last lessons (a real dagster dev, runs)
-# take longest, and under pytest-xdist each test may go to its own worker, handed out in order.
-NOTEBOOKS = [
-    path for lesson in reversed(learner.lesson_notebooks()) for path in (learner.LEARNER_DIR / lesson.name, lesson)
-]
+# The learner copies, latest lesson first: the last lessons (a real dagster dev, runs) take
+# longest, and under pytest-xdist each test may go to its own worker, handed out in order.
+NOTEBOOKS = [learner.LEARNER_DIR / lesson.name for lesson in reversed(learner.lesson_notebooks())]
 # The folders the notebooks' links reach (`../docs/glossary.md`, `../docs/images/...`).
 LINKED_FOLDERS = ("docs",)
 KERNEL_EXIT_TIMEOUT_SECONDS = 60
