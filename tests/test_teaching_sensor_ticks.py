@@ -132,3 +132,14 @@ def test_playground_functions_and_widget(ws):
     tick_button.click()
     assert ws.row_counts("raw_dynamic_partition_data") == {"2018-02-01": 8, "2018-02-02": 8}
     assert "ran ok: 2018-02-01" in last_step.outputs[0]["text"] and "2018-02-01: 8" in state.outputs[0]["text"]
+
+
+def test_files_landed_one_after_another_are_requested_in_the_order_they_landed(ws):
+    # Written microseconds apart, two files would share the coarse clock's change time or not, by
+    # chance, and a tie goes by name: 2018-02-02 lands first here but sorts after 2018-02-01.
+    first = land_prepared(ws, "on_time", mtime=utc(2018, 2, 3, 5, 0))
+    second = land_prepared(ws, "late", mtime=utc(2018, 2, 2, 4, 50))
+    assert first.stat().st_ctime_ns < second.stat().st_ctime_ns
+
+    result = evaluate_sensor(ws.defs, ws.instance, dynamic_sensor.name, cursor=None)
+    assert [request.partition_key for request in result.run_requests] == ["2018-02-02", "2018-02-01"]

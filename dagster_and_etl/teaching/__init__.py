@@ -25,6 +25,7 @@ _EXPORTS = {
     "land_day": "sandbox.workspace",
     "land_prepared": "sandbox.workspace",
     "land_text": "sandbox.workspace",
+    "past_its_change_time": "sandbox.workspace",
     "remove": "sandbox.workspace",
     "rename": "sandbox.workspace",
     "assert_same": "sandbox.checks",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +27,20 @@ import pandas as pd
 from dagster_and_etl import settings, warehouse
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.sample_data import PREPARED_FILES, arrival_time, day_csv, stamp, write_sample_data
+
+# The kernel stamps change times from its coarse clock, which moves one jiffy at a time: at most
+# 10 ms (the lowest HZ, 100). Files landed within one jiffy share a change time.
+CHANGE_CLOCK_STEP_NS = 10_000_000
+
+
+def past_its_change_time(path: Path) -> Path:
+    """Return `path` once the coarse clock has passed its change time: the next file landed gets a
+    later one. Sensors request files oldest change time first, ties by name; without this, two
+    files landed in one step tie or not by chance, and a lesson's output would change order."""
+    change_time_ns = path.stat().st_ctime_ns
+    while time.time_ns() <= change_time_ns + CHANGE_CLOCK_STEP_NS:
+        time.sleep(0.002)
+    return path
 
 
 def drop_prepared(root: Path, prepared: str, mtime: datetime | None = None) -> Path:
@@ -38,7 +53,7 @@ def drop_prepared(root: Path, prepared: str, mtime: datetime | None = None) -> P
     shutil.copyfile(Path(root) / "extras" / spec.extras_path, target)
     if mtime is not None:
         stamp(target, mtime)
-    return target
+    return past_its_change_time(target)
 
 
 class LessonWorkspace:
@@ -93,7 +108,7 @@ class LessonWorkspace:
             target.write_text(text, encoding="utf-8", newline="")
         if mtime is not None:
             stamp(target, mtime)
-        return target
+        return past_its_change_time(target)
 
     def remove(self, name: str) -> None:
         (self.source / name).unlink(missing_ok=True)
@@ -153,7 +168,7 @@ def rename(workspace: LessonWorkspace, old_name: str, new_name: str, folder_mtim
     """Rename within the source folder (the last step of write-then-rename); the file keeps its mtime."""
     target = (workspace.source / old_name).rename(workspace.source / new_name)
     stamp(workspace.source, folder_mtime)
-    return target
+    return past_its_change_time(target)
 
 
 def remove(workspace: LessonWorkspace, name: str, folder_mtime: datetime) -> None:
