@@ -1,13 +1,13 @@
-"""Every lesson, and its learner copy, in a real browser: JupyterLab on 127.0.0.1, Debian's
-Chromium driven by Playwright.
+"""Every lesson's learner copy, and the fixture lesson, in a real browser: JupyterLab on 127.0.0.1,
+Debian's Chromium driven by Playwright.
 
 The lessons run twice under strict nbval (every cell's output compared); the browser adds what
 only a browser shows: JupyterLab's Run All, widgets rendered and driven, plots and pictures. It
 runs the learner copies, which are what a learner opens: every cell of the lesson but the
 exercise solutions, with the same widgets and tags, so one browser run of each copy covers the
 lesson's cells in JupyterLab and checks the exercises too (below). The reference lessons are not
-run a third time here: their one difference, the solutions, runs under nbval twice, and a browser
-run of each took about a fifth of CI's time. The fixture lesson runs with its solutions.
+run a third time here: their one difference, the solutions, runs under nbval twice, and their
+browser runs together took about a fifth of CI's time. The fixture lesson runs with its solutions.
 
 For each notebook (a copy, so the committed file is never saved over): open it, Run All, wait for
 the kernel to go idle, check that Run All reached the last cell and that no cell has an error
