@@ -153,15 +153,32 @@ def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_i
 
 
 def wait_for_jupyter_server(runtime_dir: Path, server: subprocess.Popen, log: Path, timeout: float = 60) -> dict:
-    """The server's own description (jpserver-PID.json: url, port, token) once it is up."""
+    """The server's own description (jpserver-PID.json: url, port, token) once it answers.
+
+    The file alone is not enough: jupyter_server writes it in `start_app`, but only schedules the
+    bind on its io loop (`init_httpserver` → `io_loop.add_callback(self._bind_http_server)`), so
+    for a moment the file names a port nothing listens on yet."""
     deadline = time.monotonic() + timeout
     info_file = runtime_dir / f"jpserver-{server.pid}.json"
     while time.monotonic() < deadline:
         assert server.poll() is None, f"jupyter lab exited with {server.returncode}:\n{log.read_text()[-2000:]}"
         if info_file.exists():
             try:
-                return json.loads(info_file.read_text())
+                info = json.loads(info_file.read_text())
             except json.JSONDecodeError:
-                pass  # being written
+                info = None  # being written
+            if info is not None and answers(info["url"]):
+                return info
         time.sleep(0.2)
     raise TimeoutError(f"jupyter lab did not start within {timeout:.0f} s:\n{log.read_text()[-2000:]}")
+
+
+def answers(url: str) -> bool:
+    """Whether an HTTP server answers at `url`, with any status (a 403 for want of a token counts)."""
+    try:
+        urllib.request.urlopen(url, timeout=5).close()
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
