@@ -162,12 +162,12 @@ def wait_for_jupyter_server(runtime_dir: Path, server: subprocess.Popen, log: Pa
     info_file = runtime_dir / f"jpserver-{server.pid}.json"
     while time.monotonic() < deadline:
         assert server.poll() is None, f"jupyter lab exited with {server.returncode}:\n{log.read_text()[-2000:]}"
-        if info_file.exists():
-            try:
-                info = json.loads(info_file.read_text())
-            except json.JSONDecodeError:
-                info = None  # being written
-            if info is not None and answers(info["url"]):
+        try:
+            info = json.loads(info_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            pass  # not written yet, or being written
+        else:
+            if answers(info["url"]):
                 return info
         time.sleep(0.2)
     raise TimeoutError(f"jupyter lab did not start within {timeout:.0f} s:\n{log.read_text()[-2000:]}")
