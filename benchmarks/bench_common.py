@@ -7,6 +7,7 @@ the script's folder first on the import path), from any working directory.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -60,7 +61,19 @@ def machine() -> dict:
         "dagster": metadata.version("dagster"),
         "duckdb": metadata.version("duckdb"),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "dagster_bytecode_cached": dagster_bytecode_cached(),
     }
+
+
+def dagster_bytecode_cached() -> bool:
+    """Whether Python here finds Dagster's compiled bytecode, as the processes a benchmark starts
+    (which inherit this environment) will. Without it (`PYTHONDONTWRITEBYTECODE=1` at install, or
+    an empty `PYTHONPYCACHEPREFIX`) each of them compiles Dagster from source: figure 3's run
+    workers then took 4.1 s to start, against 1.8 s (benchmarks/README.md)."""
+    spec = importlib.util.find_spec("dagster")
+    if spec is None or spec.origin is None:
+        return False
+    return Path(importlib.util.cache_from_source(spec.origin)).is_file()
 
 
 def timed(function: Callable[[], T]) -> tuple[float, T]:
