@@ -69,7 +69,7 @@ def dagster_bytecode_cached() -> bool:
     """Whether Python here finds Dagster's compiled bytecode, as the processes a benchmark starts
     (which inherit this environment) will. Without it (`PYTHONDONTWRITEBYTECODE=1` at install, or
     an empty `PYTHONPYCACHEPREFIX`) each of them compiles Dagster from source: figure 3's run
-    workers then took 4.1 s to start, against 1.8 s (benchmarks/README.md)."""
+    workers then took 4.1 s to start, against 2.1 s (benchmarks/README.md)."""
     spec = importlib.util.find_spec("dagster")
     if spec is None or spec.origin is None:
         return False
