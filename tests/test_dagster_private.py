@@ -18,6 +18,7 @@ def test_every_private_name_imports_and_is_what_it_was():
     assert dagster_private.SENSOR_NAME_TAG == "dagster/sensor_name"
     assert dagster_private.PARTITION_NAME_TAG == "dagster/partition"
     assert dagster_private.AUTOMATION_CONDITION_TAG == "dagster/from_automation_condition"
+    assert dagster_private.AUTOMATION_TICK_SETTLE_SECONDS_ENV_VAR == "DAGSTER_AUTOMATION_TICK_SETTLE_SECONDS"
     assert (
         "..." in dagster_private.INVALID_PARTITION_SUBSTRINGS and "\n" in dagster_private.INVALID_PARTITION_SUBSTRINGS
     )

@@ -25,6 +25,7 @@ import dagster as dg
 import yaml
 
 from dagster_and_etl import settings
+from dagster_and_etl.dagster_private import AUTOMATION_TICK_SETTLE_SECONDS_ENV_VAR
 from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.teaching.live.processes import stop_process_group
 from dagster_and_etl.writer_pool import record_writer_pool
@@ -113,6 +114,9 @@ class DagsterDevServer:
             "DAGSTER_DISABLE_TELEMETRY": "1",
             "PYTHONUNBUFFERED": "1",
         }
+        # The automation daemon counts only the events committed before its tick began: see
+        # dagster_private. One second of sleep a tick; a setting of the caller's own is kept.
+        self.env.setdefault(AUTOMATION_TICK_SETTLE_SECONDS_ENV_VAR, "1")
         if max_runs_per_tick is not None:
             self.env[settings.MAX_RUNS_PER_TICK_ENV] = str(max_runs_per_tick)
         if lock_timeout_seconds is not None:
