@@ -8,11 +8,8 @@ Each entry says why the public API does not do.
 
 from __future__ import annotations
 
-# Dagster's opt-in fix for an automation tick that runs while an event commits: above zero, the
-# AssetDaemon sleeps that long after noting the newest event id and counts only the events up to
-# it, leaving later ones to the next tick (`enforce_event_id_upper_bound`). At Dagster's default,
-# 0, a file's partition and landing event committed during an evaluation were never loaded, in 2
-# of 6 runs of tests/test_automation_daemon.py. An environment variable of the daemon's process.
+# Dagster's opt-in fix for an automation tick that runs while an event commits (an environment
+# variable of the daemon's process; why it is needed: docs/reliability.md, declarative automation).
 from dagster._core.definitions.declarative_automation.automation_condition_evaluator import (
     AUTOMATION_TICK_SETTLE_SECONDS_ENV_VAR,
 )

@@ -1,8 +1,9 @@
 """The alternative `Definitions`: the same assets, tables and files, triggered by automation conditions.
 
-    dagster dev -m dagster_and_etl.definitions_automation -h 127.0.0.1
+    DAGSTER_AUTOMATION_TICK_SETTLE_SECONDS=1 dagster dev -m dagster_and_etl.definitions_automation -h 127.0.0.1
 
-Then turn on `file_event_sensor` (it records each landed file) and `automation_condition_sensor`
+(without the setting, a file that lands during an automation tick can be missed: see
+docs/reliability.md). Then turn on `file_event_sensor` (it records each landed file) and `automation_condition_sensor`
 (it evaluates the assets' conditions and launches their runs). See `defs/automation.py` and
 lesson 06. The reference project (`dagster_and_etl.definitions`) is unchanged.
 """
