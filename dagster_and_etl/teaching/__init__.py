@@ -31,6 +31,8 @@ _EXPORTS = {
     "assert_same": "sandbox.checks",
     "assert_same_partition_keys": "sandbox.checks",
     "assert_same_rows": "sandbox.checks",
+    "check_lesson_01": "sandbox.checks",
+    "check_lesson_02": "sandbox.checks",
     "QUIET_RUN_CONFIG": "kernel.quiet",
     "quiet": "kernel.quiet",
     "short_tracebacks": "kernel.tracebacks",

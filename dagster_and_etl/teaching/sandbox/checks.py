@@ -56,3 +56,143 @@ def assert_same_rows(lesson_database: Path | str, reference_database: Path | str
             f"rows of {table} differ: lesson has {len(lesson)}, reference has {len(reference)}\n{err}"
         ) from None
     return len(lesson)
+
+
+# Lessons 01 and 02 (main path). `sandbox` imports nothing from the subpackages below it, so the
+# quiet run config of `kernel.quiet` is repeated here: Dagster's console logger at CRITICAL.
+_QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def check_lesson_01(
+    workspace: Any, daily_partitions: dg.PartitionsDefinition, daily_asset: Any, dynamic_asset: Any
+) -> None:
+    """Lesson 01's last cell: its partitions and assets against the package's on the same days (two
+    that load, one whose file has not landed, one bad file, one dynamic key); prints what agreed."""
+    from datetime import timezone
+
+    from dagster_duckdb import DuckDBResource
+
+    from dagster_and_etl.defs.resources import SourceFolder
+
+    reference = workspace.defs
+    assert_same_partition_keys(
+        daily_partitions,
+        reference.resolve_assets_def(warehouse.DAILY_TABLE).partitions_def,
+        datetime(2018, 2, 3, tzinfo=timezone.utc),
+    )
+    workspace.remove("2018-02-01.csv")  # not landed
+    workspace.drop("bad_price", mtime=datetime(2018, 2, 3, 7, 0, tzinfo=timezone.utc))  # 2018-02-02, row 3 bad
+    check_database = workspace.root / "check" / "lesson.duckdb"
+    check_database.parent.mkdir(exist_ok=True)
+    resources = {
+        "source": SourceFolder(path=str(workspace.source)),
+        "database": DuckDBResource(database=str(check_database)),
+    }
+
+    def outcome(result: dg.ExecuteInProcessResult) -> tuple:
+        return result.success, [(e.check_name, e.passed) for e in result.get_asset_check_evaluations()]
+
+    reference_job = reference.resolve_job_def("import_partition_job")
+    lesson, theirs = {}, {}
+    for key in ["2018-01-22", "2018-01-31", "2018-02-01", "2018-02-02"]:
+        lesson[key] = outcome(
+            dg.materialize(
+                [daily_asset],
+                partition_key=key,
+                resources=resources,
+                instance=workspace.instance,
+                run_config=_QUIET_RUN,
+                raise_on_error=False,
+            )
+        )
+        theirs[key] = outcome(
+            reference_job.execute_in_process(
+                partition_key=key, instance=workspace.instance, run_config=_QUIET_RUN, raise_on_error=False
+            )
+        )
+    assert_same("runs and check results", lesson, theirs)
+
+    dynamic_name = assert_same(
+        "dynamic partitions",
+        dynamic_asset.partitions_def.name,
+        reference.resolve_assets_def(warehouse.DYNAMIC_TABLE).partitions_def.name,
+    )
+    workspace.instance.add_dynamic_partitions(dynamic_name, ["2018-01-23"])
+    dg.materialize(
+        [dynamic_asset],
+        partition_key="2018-01-23",
+        resources=resources,
+        instance=workspace.instance,
+        run_config=_QUIET_RUN,
+    )
+    reference.resolve_job_def("import_dynamic_partition_job").execute_in_process(
+        partition_key="2018-01-23", instance=workspace.instance, run_config=_QUIET_RUN
+    )
+    for table in (warehouse.DAILY_TABLE, warehouse.DYNAMIC_TABLE):
+        assert_same_rows(check_database, workspace.database, table)
+    print("same partition keys; same runs:", {key: "success" if ok else "failure" for key, (ok, _) in lesson.items()})
+    print("same check results; same rows in", warehouse.DAILY_TABLE, "and", warehouse.DYNAMIC_TABLE)
+
+
+def _daily_tick(schedule: dg.ScheduleDefinition, day: Any) -> datetime:
+    """`day` at the schedule's time of day (a daily cron `M H * * *`), in UTC."""
+    from datetime import timezone
+
+    cron = schedule.cron_schedule
+    assert isinstance(cron, str), f"not one daily cron string: {cron!r}"
+    minute, hour, *rest = cron.split()
+    assert rest == ["*", "*", "*"], f"not a daily schedule: {cron!r}"
+    return datetime(day.year, day.month, day.day, int(hour), int(minute), tzinfo=timezone.utc)
+
+
+def _requested(schedule: dg.ScheduleDefinition, tick_time: datetime) -> list:
+    result = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick_time))
+    return [request.partition_key for request in result.run_requests or []]
+
+
+def check_lesson_02(workspace: Any, defs: dg.Definitions, schedule_name: str, job_name: str) -> None:
+    """Lesson 02's last cell: its schedule against the package's `asset_partitioned_schedule`: the
+    same partition at each morning's tick, and the same runs on the 2018-02-02 mornings (the file
+    at 05:00, 05:45, 08:00), both evaluated at the lesson's time of day; prints what agreed."""
+    from datetime import date, timedelta, timezone
+
+    lesson = defs.resolve_schedule_def(schedule_name)
+    lesson_job = defs.resolve_job_def(job_name)
+    reference = workspace.defs.resolve_schedule_def("asset_partitioned_schedule")
+    reference_job = workspace.defs.resolve_job_def("import_partition_job")
+    days = [date(2018, 1, 22) + timedelta(days=n) for n in range(13)]
+    assert_same(
+        "requested partitions",
+        {day.isoformat(): _requested(lesson, _daily_tick(lesson, day)) for day in days},
+        {day.isoformat(): _requested(reference, _daily_tick(lesson, day)) for day in days},
+    )
+
+    def mornings(schedule: dg.ScheduleDefinition, job: dg.JobDefinition) -> dict:
+        tick_time = _daily_tick(lesson, date(2018, 2, 2))
+        outcomes = {}
+        for arrival in ["05:00", "05:45", "08:00"]:
+            workspace.remove("2018-02-01.csv")
+            landed = datetime.combine(date(2018, 2, 2), datetime.strptime(arrival, "%H:%M").time(), timezone.utc)
+            if landed <= tick_time:
+                workspace.drop("late", mtime=landed)
+            outcomes[arrival] = [
+                job.execute_in_process(
+                    partition_key=request.partition_key,
+                    tags=request.tags,
+                    instance=workspace.instance,
+                    run_config=_QUIET_RUN,
+                    raise_on_error=False,
+                ).success
+                for request in schedule.evaluate_tick(
+                    dg.build_schedule_context(scheduled_execution_time=tick_time)
+                ).run_requests
+                or []
+            ]
+        return outcomes
+
+    runs = assert_same("runs", mornings(lesson, lesson_job), mornings(reference, reference_job))
+    print(f"same requested partitions from {days[0]} to {days[-1]}")
+    print(
+        f"same runs at {_daily_tick(lesson, days[0]):%H:%M}, file landing at:",
+        {arrival: ", ".join("success" if ok else "failure" for ok in oks) for arrival, oks in runs.items()},
+    )
