@@ -8,6 +8,13 @@ Each entry says why the public API does not do.
 
 from __future__ import annotations
 
+# Dagster's "now": Dagster reads the current time through this module's `get_current_timestamp`
+# and `get_current_datetime`, which call two `_mockable_...` functions that its own tests patch
+# (`freeze_time` in `dagster/_core/test_utils.py`, not imported here: it loads Dagster's test
+# tooling). A freshness check compares its deadline with that "now" and no public API sets it:
+# `teaching.simulation.clock.dagster_clock_at` patches the two to run a check on a simulated morning.
+import dagster._time as dagster_time
+
 # Dagster's opt-in fix for an automation tick that runs while an event commits (an environment
 # variable of the daemon's process; why it is needed: docs/reliability.md, declarative automation).
 from dagster._core.definitions.declarative_automation.automation_condition_evaluator import (
@@ -76,6 +83,7 @@ __all__ = [
     "SensorInstigatorData",
     "TableMetadataSet",
     "TickStatus",
+    "dagster_time",
     "get_transitive_required_resource_keys",
     "partition_loading_context",
 ]

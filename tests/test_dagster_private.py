@@ -40,6 +40,8 @@ def test_every_private_name_imports_and_is_what_it_was():
     top_level = {"outer": needs_inner, "inner": dg.ResourceDefinition.none_resource(), "other": needs_inner}
     assert dagster_private.get_transitive_required_resource_keys({"outer"}, top_level) == {"outer", "inner"}
     assert dagster_private.TableMetadataSet.extract({"dagster/row_count": dg.MetadataValue.int(8)}).row_count == 8
+    assert callable(dagster_private.dagster_time._mockable_get_current_timestamp)
+    assert callable(dagster_private.dagster_time._mockable_get_current_datetime)
     assert set(dagster_private.__all__) == {name for name in vars(dagster_private) if not name.startswith("_")} - {
         "annotations"
     }

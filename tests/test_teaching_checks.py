@@ -75,3 +75,57 @@ def test_rows_missing_on_one_side_are_a_difference(tmp_path):
     with pytest.raises(AssertionError, match="lesson has 8, reference has 0"):
         assert_same_rows(lesson, reference, warehouse.DAILY_TABLE)
     assert isinstance(warehouse.read_table(reference, warehouse.DAILY_TABLE), pd.DataFrame)
+
+
+def _lesson_03_definitions(asset, deadline_cron: str, hour: int, minute: int, resources: dict) -> dg.Definitions:
+    """Lesson 03's shape: the import job on a daily schedule, and a freshness check on `asset`."""
+    from dagster_and_etl.defs.assets import raw_partition_data
+
+    job = dg.define_asset_job("import_partition_job", selection=[raw_partition_data])
+    schedule = dg.build_schedule_from_partitioned_job(job, name="ours", hour_of_day=hour, minute_of_hour=minute)
+    with pytest.warns(Warning, match="superseded"):
+        checks = dg.build_time_partition_freshness_checks(assets=[asset], deadline_cron=deadline_cron)
+    return dg.Definitions(
+        assets=[raw_partition_data], asset_checks=checks, jobs=[job], schedules=[schedule], resources=resources
+    )
+
+
+def test_alerts_match_reference_checks_days_asset_and_deadline(tmp_path):
+    from dagster_and_etl.definitions import build_definitions
+    from dagster_and_etl.defs.assets import raw_dynamic_partition_data, raw_partition_data
+    from dagster_and_etl.teaching.sandbox.checks import assert_alerts_match_reference
+
+    reference = build_definitions(tmp_path)
+    resources = dict(reference.resources or {})
+    days = [date(2018, 1, 22), date(2018, 1, 23), date(2018, 2, 2)]
+    summary = assert_alerts_match_reference(
+        _lesson_03_definitions(raw_partition_data, "0 6 * * *", 5, 15, resources), reference, "ours", days
+    )
+    assert summary == "same partitions on 3 days; freshness checked on raw_partition_data by 06:00"
+    with pytest.raises(AssertionError, match="before the schedule's 05:15 tick"):
+        assert_alerts_match_reference(
+            _lesson_03_definitions(raw_partition_data, "0 5 * * *", 5, 15, resources), reference, "ours", days
+        )
+    with pytest.raises(AssertionError, match="not on an asset the job loads"):
+        assert_alerts_match_reference(
+            _lesson_03_definitions(raw_dynamic_partition_data, "0 6 * * *", 5, 15, resources), reference, "ours", days
+        )
+
+
+def test_week_of_mornings_plays_each_fate():
+    from dagster_and_etl.defs.assets import raw_partition_data
+    from dagster_and_etl.teaching.simulation import mornings
+
+    with mornings.week_of_mornings("test") as week:
+        days = sorted(week.fates)
+        status = week.instance.get_status_by_partition(
+            raw_partition_data.key, [d.isoformat() for d in days], raw_partition_data.partitions_def
+        )
+        for day, fate in week.fates.items():
+            loaded = status[day.isoformat()] == dg.AssetPartitionStatus.MATERIALIZED
+            failed = status[day.isoformat()] == dg.AssetPartitionStatus.FAILED
+            assert loaded == (fate in (mornings.ON_TIME, mornings.LATE_RERUN)), (day, fate)
+            assert failed == (fate in (mornings.LATE_NOT_RERUN, mornings.STILL_MISSING)), (day, fate)
+            has_file = (week.source / f"{day}.csv").is_file()
+            assert has_file == (fate not in (mornings.STILL_MISSING, mornings.PAUSED_MISSING)), (day, fate)
+    assert sorted(week.fates.values()) == sorted(mornings.FATES)

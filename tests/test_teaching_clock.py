@@ -118,3 +118,20 @@ def test_record_keeps_an_event_from_outside_an_action():
     clock = SimulatedClock(at("00:00"))
     event = clock.record(TimelineEvent(at("00:00"), FILE_ARRIVAL, "already there"))
     assert clock.events == [event]
+
+
+def test_dagster_clock_at_sets_dagster_now_inside_the_block_only():
+    import time
+
+    import dagster as dg
+
+    from dagster_and_etl.dagster_private import dagster_time
+    from dagster_and_etl.teaching.simulation.clock import dagster_clock_at
+
+    with dagster_clock_at(at("06:00")):
+        assert dagster_time.get_current_timestamp() == at("06:00").timestamp()
+        assert dagster_time.get_current_datetime() == at("06:00")
+    assert abs(dagster_time.get_current_timestamp() - time.time()) < 60
+    with pytest.raises(ValueError, match="time zone"), dagster_clock_at(datetime(2018, 2, 2, 6)):
+        pass
+    assert dg  # Dagster itself imported before the clock is set, as in a lesson

@@ -7,7 +7,8 @@ reference definitions (`LessonWorkspace.defs`) on the same scenario, and fails w
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,57 @@ def check_lesson_02(workspace: Any, defs: dg.Definitions, schedule_name: str, jo
         f"same runs at {_daily_tick(lesson, days[0]):%H:%M}, file landing at:",
         {arrival: ", ".join("success" if ok else "failure" for ok in oks) for arrival, oks in runs.items()},
     )
+def _tick_time(schedule: dg.ScheduleDefinition | str, day: date) -> datetime:
+    """The tick on `day` of a daily cron ("M H * * *", as `build_schedule_from_partitioned_job`
+    makes), given as a string or as the schedule's."""
+    cron = schedule if isinstance(schedule, str) else schedule.cron_schedule
+    minute, hour = (cron if isinstance(cron, str) else cron[0]).split()[:2]
+    return datetime.combine(day, time(int(hour), int(minute)), tzinfo=timezone.utc)
+
+
+def assert_alerts_match_reference(
+    lesson: dg.Definitions,
+    reference: dg.Definitions,
+    schedule: str,
+    days: Sequence[date],
+    reference_schedule: str = "asset_partitioned_schedule",
+) -> str:
+    """Lesson 03: the lesson's `schedule` requests, on each of `days`, the partition the package's
+    schedule requests that day (each at its own time of day); and each freshness check in the
+    lesson's definitions is on an asset that job loads, with a deadline no earlier than the
+    schedule's tick (a deadline before the tick would fail every morning). Returns a summary."""
+    ours, theirs = lesson.resolve_schedule_def(schedule), reference.resolve_schedule_def(reference_schedule)
+
+    def requested(sd: dg.ScheduleDefinition) -> dict[str, list[str]]:
+        results = {
+            day: sd.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=_tick_time(sd, day)))
+            for day in days
+        }
+        return {
+            day.isoformat(): [r.partition_key or "" for r in result.run_requests or []]
+            for day, result in results.items()
+        }
+
+    assert_same("partitions requested", requested(ours), requested(theirs))
+    job = reference.resolve_job_def(str(theirs.job_name))
+    job_assets = {
+        key
+        for assets in reference.assets or []
+        if isinstance(assets, dg.AssetsDefinition) and assets.partitions_def == job.partitions_def
+        for key in assets.keys
+    }
+    deadlines = []
+    for checks in lesson.asset_checks or []:
+        for spec in getattr(checks, "check_specs", []):
+            params = spec.metadata.get("dagster/freshness_params")
+            if params is None:
+                continue
+            assert spec.asset_key in job_assets, (
+                f"the freshness check is on {spec.asset_key.to_user_string()}, not on an asset the job loads"
+            )
+            deadline = _tick_time(params.data["deadline_cron"], days[0])
+            tick = _tick_time(ours, days[0])
+            assert deadline >= tick, f"the deadline {deadline:%H:%M} is before the schedule's {tick:%H:%M} tick"
+            deadlines.append(f"{spec.asset_key.to_user_string()} by {deadline:%H:%M}")
+    assert deadlines, "no freshness check in the lesson's definitions"
+    return f"same partitions on {len(days)} days; freshness checked on {', '.join(deadlines)}"

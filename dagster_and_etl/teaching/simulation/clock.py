@@ -7,15 +7,21 @@ action does the real thing (copies a real file, evaluates a real tick, executes 
 only the waiting is skipped. Actions due at the same moment run in the order they were added.
 
 The events feed `teaching.display.tables.events_table` and `teaching.display.tables.timeline`.
+`dagster_clock_at` sets Dagster's own "now" to a moment of such a morning, for what reads it
+(a freshness check).
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from unittest import mock
+
+from dagster_and_etl.dagster_private import dagster_time
 
 # The kinds of event a timeline shows, top to bottom when each kind has its own lane.
 FILE_EXPECTED = "file expected"  # when a file is due, whether or not it comes
@@ -124,3 +130,15 @@ class SimulatedClock:
     def pending(self) -> list[datetime]:
         """The moments of the actions not performed yet, in order."""
         return [when for when, _, _ in sorted(self._due)]
+
+
+@contextmanager
+def dagster_clock_at(moment: datetime) -> Iterator[None]:
+    """Inside the block, Dagster's own "now" is `moment`: what a freshness check compares its
+    deadline with (and any other current time Dagster reads). Outside it, the real time again."""
+    utc = _aware(moment).astimezone(timezone.utc)
+    with (
+        mock.patch.object(dagster_time, "_mockable_get_current_datetime", return_value=utc),
+        mock.patch.object(dagster_time, "_mockable_get_current_timestamp", return_value=utc.timestamp()),
+    ):
+        yield
