@@ -102,6 +102,7 @@ def test_cursor_text():
     assert cursor_text("2018-01-26 05:00:00") == "2018-01-26 05:00:00"
 
 
+@pytest.mark.slow
 def test_the_resend_check_accepts_a_content_sensor_and_refuses_the_others():
     assert "the right files" in check_resend_sensor(content_sensor)
     with pytest.raises(AssertionError, match="tick 2 .*not the set of files whose content is new"):
@@ -119,6 +120,7 @@ def test_an_unsolved_exercise_fails_with_not_implemented():
         check_resend_sensor(blank)
 
 
+@pytest.mark.slow
 def test_the_lesson_sensor_requests_what_the_reference_requests():
     assert assert_same_requests_per_tick(version_sensor, FOUR_TICKS) == requested(
         play_folder_ticks(version_sensor, FOUR_TICKS, name="test-04-ref")
