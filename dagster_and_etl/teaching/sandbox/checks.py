@@ -251,3 +251,48 @@ def assert_alerts_match_reference(
             deadlines.append(f"{spec.asset_key.to_user_string()} by {deadline:%H:%M}")
     assert deadlines, "no freshness check in the lesson's definitions"
     return f"same partitions on {len(days)} days; freshness checked on {', '.join(deadlines)}"
+def _requested_per_tick(steps, definitions, sensor_name: str) -> list[list[str]]:
+    """The partitions a sensor requests on each step (`step.land(workspace)`, then one tick through
+    `evaluate_tick`, the cursor carried), in a fresh workspace with `definitions(workspace)`."""
+    from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
+
+    with LessonWorkspace("check-sensor", with_source_files=False) as ws:
+        defs = definitions(ws)
+        sensor = defs.resolve_sensor_def(sensor_name)
+        cursor, requested = None, []
+        for step in steps:
+            step.land(ws)
+            context = dg.build_sensor_context(
+                cursor=cursor,
+                instance=ws.instance,
+                instance_ref=ws.instance.get_ref(),
+                definitions=defs,
+                resources=defs.resources,
+            )
+            data = sensor.evaluate_tick(context)
+            requested.append(sorted(str(request.partition_key) for request in data.run_requests or []))
+            cursor = data.cursor if data.cursor is not None else cursor
+    return requested
+
+
+def assert_same_requests_per_tick(lesson_sensor: dg.SensorDefinition, steps) -> list[list[str]]:
+    """On the same landings (`steps`, each with a `land(workspace)`), the lesson's folder sensor
+    requests the same partitions on every tick as the reference `dynamic_sensor`; return them.
+    Run keys and cursors are each design's own and are not compared."""
+    from dagster_and_etl.defs.assets import raw_dynamic_partition_data
+    from dagster_and_etl.defs.jobs import import_dynamic_partition_job
+    from dagster_and_etl.defs.sensors import dynamic_sensor
+
+    def lesson_definitions(ws) -> dg.Definitions:
+        return dg.Definitions(
+            assets=[raw_dynamic_partition_data],
+            jobs=[import_dynamic_partition_job],
+            sensors=[lesson_sensor],
+            resources=ws.resources,
+        )
+
+    return assert_same(
+        "partitions requested per tick",
+        _requested_per_tick(steps, lesson_definitions, lesson_sensor.name),
+        _requested_per_tick(steps, lambda ws: ws.defs, dynamic_sensor.name),
+    )
