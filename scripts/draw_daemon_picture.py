@@ -134,8 +134,7 @@ def draw(output: Path = OUTPUT) -> Path:
     axes.text(
         0.15,
         height - 0.25,
-        "One sensor tick: 1-9 in the daemon's tick, 10-13 afterwards, for each run it queued. "
-        "Dashed: a reply.",
+        "One sensor tick: 1-9 in the daemon's tick, 10-13 afterwards, for each run it queued. Dashed: a reply.",
         ha="left",
         va="center",
         fontsize=10,

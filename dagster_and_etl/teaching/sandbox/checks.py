@@ -76,7 +76,8 @@ def assert_sensor_requests_like_reference(sensor: dg.SensorDefinition, reference
     ]
     with LessonWorkspace("checks", with_source_files=False) as workspace:
         defs = dg.Definitions.merge(workspace.defs, dg.Definitions(sensors=[sensor]))
-        instance, cursors = workspace.instance, {sensor.name: None, reference: None}
+        instance = workspace.instance
+        cursors: dict[str, str | None] = {sensor.name: None, reference: None}
         for label, landings in steps:
             for day, variant, mtime in landings:
                 land_text(workspace, f"{day.isoformat()}.csv", day_csv(day, variant), mtime)

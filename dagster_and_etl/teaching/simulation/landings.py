@@ -60,7 +60,9 @@ class Landing:
 Step = tuple[str, Sequence[Landing]]
 
 
-def tick_after(loop: DaemonLikeLoop, workspace: LessonWorkspace, label: str, landings: Sequence[Landing] = ()) -> TickOutcome:
+def tick_after(
+    loop: DaemonLikeLoop, workspace: LessonWorkspace, label: str, landings: Sequence[Landing] = ()
+) -> TickOutcome:
     """Land `landings`, then one tick of `loop`, labelled `label`, its runs' logs kept out."""
     for landing in landings:
         landing.land(workspace)
@@ -147,7 +149,9 @@ def check_waits_for_whole_files(sensor: dg.SensorDefinition, seed: int | None = 
             except Exception as err:
                 if _raised_not_implemented(err):
                     raise NotImplementedError("the exercise is not solved yet: write the sensor") from None
-                raise AssertionError(f"tick {number} ({label}): the sensor raised {type(err).__name__}: {err}") from None
+                raise AssertionError(
+                    f"tick {number} ({label}): the sensor raised {type(err).__name__}: {err}"
+                ) from None
             for partition in [*outcome.succeeded, *outcome.failed]:
                 name = f"{partition}.csv"
                 read = (workspace.source / name).read_text(encoding="utf-8")
