@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import dagster as dg
 import pandas as pd
 
 from dagster_and_etl import warehouse
+from dagster_and_etl.sample_data import arrival_time, day_csv
+from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace, land_text
 
 LANDED_COLUMN = warehouse.TRACKING_COLUMNS[-1]  # source_landed_ns
 
@@ -296,3 +299,38 @@ def assert_same_requests_per_tick(lesson_sensor: dg.SensorDefinition, steps) -> 
         _requested_per_tick(steps, lesson_definitions, lesson_sensor.name),
         _requested_per_tick(steps, lambda ws: ws.defs, dynamic_sensor.name),
     )
+def assert_sensor_requests_like_reference(sensor: dg.SensorDefinition, reference: str = "dynamic_sensor") -> str:
+    """`sensor` (a folder sensor on the `source` resource) and the package's `reference` sensor,
+    each through `evaluate_tick` with its own cursor, request the same partitions on every tick of
+    one scripted morning: files on time, a quiet tick, a late file (older mtime), a replaced file."""
+    first, second, late = (date.fromisoformat(day) for day in ("2018-02-01", "2018-02-02", "2018-01-31"))
+    steps = [
+        ("empty folder", []),
+        ("on time", [(first, "original", arrival_time(first))]),
+        ("next day, on time", [(second, "original", arrival_time(second))]),
+        ("quiet", []),
+        ("late, older mtime", [(late, "original", arrival_time(first) - timedelta(hours=8))]),
+        ("replaced", [(first, "corrected", arrival_time(second) + timedelta(hours=1))]),
+        ("quiet again", []),
+    ]
+    with LessonWorkspace("checks", with_source_files=False) as workspace:
+        defs = dg.Definitions.merge(workspace.defs, dg.Definitions(sensors=[sensor]))
+        instance = workspace.instance
+        cursors: dict[str, str | None] = {sensor.name: None, reference: None}
+        for label, landings in steps:
+            for day, variant, mtime in landings:
+                land_text(workspace, f"{day.isoformat()}.csv", day_csv(day, variant), mtime)
+            requested = {}
+            for name in cursors:
+                context = dg.build_sensor_context(
+                    cursor=cursors[name],
+                    instance=instance,
+                    instance_ref=instance.get_ref(),
+                    definitions=defs,
+                    resources=defs.resources,
+                )
+                result = defs.resolve_sensor_def(name).evaluate_tick(context)
+                requested[name] = sorted(str(request.partition_key) for request in result.run_requests or [])
+                cursors[name] = result.cursor if result.cursor is not None else cursors[name]
+            assert_same(f"partitions requested at the tick '{label}'", requested[sensor.name], requested[reference])
+    return f"{sensor.name} requests the same partitions as the package's {reference} on all {len(steps)} ticks."
