@@ -8,8 +8,7 @@ reference definitions (`LessonWorkspace.defs`) on the same scenario, and fails w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timezone
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +199,8 @@ def check_lesson_02(workspace: Any, defs: dg.Definitions, schedule_name: str, jo
         f"same runs at {_daily_tick(lesson, days[0]):%H:%M}, file landing at:",
         {arrival: ", ".join("success" if ok else "failure" for ok in oks) for arrival, oks in runs.items()},
     )
+
+
 def _tick_time(schedule: dg.ScheduleDefinition | str, day: date) -> datetime:
     """The tick on `day` of a daily cron ("M H * * *", as `build_schedule_from_partitioned_job`
     makes), given as a string or as the schedule's."""
@@ -254,6 +255,8 @@ def assert_alerts_match_reference(
             deadlines.append(f"{spec.asset_key.to_user_string()} by {deadline:%H:%M}")
     assert deadlines, "no freshness check in the lesson's definitions"
     return f"same partitions on {len(days)} days; freshness checked on {', '.join(deadlines)}"
+
+
 def _requested_per_tick(steps, definitions, sensor_name: str) -> list[list[str]]:
     """The partitions a sensor requests on each step (`step.land(workspace)`, then one tick through
     `evaluate_tick`, the cursor carried), in a fresh workspace with `definitions(workspace)`."""
@@ -299,6 +302,8 @@ def assert_same_requests_per_tick(lesson_sensor: dg.SensorDefinition, steps) -> 
         _requested_per_tick(steps, lesson_definitions, lesson_sensor.name),
         _requested_per_tick(steps, lambda ws: ws.defs, dynamic_sensor.name),
     )
+
+
 def assert_sensor_requests_like_reference(sensor: dg.SensorDefinition, reference: str = "dynamic_sensor") -> str:
     """`sensor` (a folder sensor on the `source` resource) and the package's `reference` sensor,
     each through `evaluate_tick` with its own cursor, request the same partitions on every tick of
