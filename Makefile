@@ -5,12 +5,13 @@
 #   make test-fast every test except the daemon, browser, notebook and slow ones (under two minutes)
 #   make check     ruff (lint and format) and mypy, as CI runs them
 #   make format    rewrite the code in ruff's style and apply ruff's safe fixes
+#   make site      the course as a static website in _build/site/ (index.html), nothing executed
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install lessons test test-fast check format dagster
+.PHONY: install lessons test test-fast check format dagster site
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -68,3 +69,9 @@ dagster: $(STAMP)
 	cp dagster.yaml data/dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/python -m dagster_and_etl.writer_pool
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dg dev -h 127.0.0.1
+
+# The course as a static website, from the committed notebooks and markdown, executing nothing
+# (strict nbval proves the stored outputs are what a fresh run gives): _build/site/index.html.
+# Preview: .venv/bin/python -m http.server -d _build/site -b 127.0.0.1 8000
+site: $(STAMP)
+	$(BIN)/python scripts/build_site.py

@@ -16,3 +16,4 @@ def load(name: str):
 
 make_learner_notebooks = load("make_learner_notebooks")
 execute_notebooks = load("execute_notebooks")
+build_site = load("build_site")

@@ -53,3 +53,18 @@ def test_environment_python_matches_requires_python():
     assert python == requires_python.replace(" ", "")
     assert env["channels"][0] == "conda-forge"
     assert any(isinstance(entry, dict) and "-e ." in entry["pip"] for entry in env["dependencies"])
+
+
+def test_devcontainer_installs_with_the_readme_command_and_forwards_the_course_ports():
+    """The dev container (Codespaces, VS Code) is what can be checked here without Docker: valid
+    JSON, set-up by a Makefile target that exists, and the ports `make lessons` and `make dagster`
+    serve forwarded."""
+    import json
+
+    config = json.loads((REPO_DIR / ".devcontainer" / "devcontainer.json").read_text())
+    makefile = (REPO_DIR / "Makefile").read_text()
+    command = config["postCreateCommand"].split()
+    assert command[0] == "make" and all(re.search(rf"^{target}:", makefile, re.M) for target in command[1:])
+    assert re.search(r"^lessons:", makefile, re.M) and re.search(r"^dagster:", makefile, re.M)
+    assert set(config["forwardPorts"]) == {8888, 3000}  # JupyterLab's and Dagster's defaults
+    assert "python:3.11" in config["image"]
