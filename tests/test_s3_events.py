@@ -22,8 +22,8 @@ from dagster_and_etl import bucket_events, settings
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.sample_data import day_csv, source_days
 from dagster_and_etl.teaching.kernel.quiet import quiet
-from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.live.daemon_view import wait_until
+from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.live.object_store import CREDENTIALS, LocalObjectStore, s3_client
 from dagster_and_etl.teaching.live.processes import live_processes_in_group
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop

@@ -112,6 +112,7 @@ class LocalObjectStore:
     def notify_queue(self, prefix: str = "", queue: str = "landing-events") -> str:
         """An SQS queue on the same server, which the bucket then notifies of every object created
         or removed under `prefix` (S3 first sends it a test event); its URL."""
+        assert self.endpoint_url is not None, "the store is not started"
         sqs = s3_client(self.endpoint_url, "sqs")
         queue_url = sqs.create_queue(QueueName=queue)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
