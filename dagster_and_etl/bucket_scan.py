@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
+from botocore.exceptions import ClientError
+
 from dagster_and_etl.file_scan import CSV_SUFFIX, Entry, FileVersion, usable_name
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -44,6 +46,52 @@ def list_entries(client, bucket: str, prefix: str, unusable: list[str], page_siz
             name = item["Key"][len(prefix) :]
             if usable_name(name, unusable):
                 yield name, timestamp_ns(item["LastModified"]), item["Size"], item["ETag"].strip('"')
+
+
+def landed_name(prefix: str, key: str, unusable: list[str]) -> str | None:
+    """The landed file's name an object key stands for: the key less the prefix, when it is a
+    finished CSV directly under the prefix whose stem can be a partition key (else None; a landed
+    CSV name that cannot be a key is appended to `unusable`)."""
+    if not key.startswith(prefix):
+        return None
+    name = key[len(prefix) :]
+    return name if "/" not in name and usable_name(name, unusable) else None
+
+
+def current_entry(client, bucket: str, prefix: str, key: str, unusable: list[str]) -> Entry | None:
+    """(name, mtime_ns, size, etag) of the object at `key` as it is now (one HeadObject, the
+    listing's fields), or None when the key is not a landed CSV directly under `prefix` or the
+    object no longer exists (deleted since its event)."""
+    name = landed_name(prefix, key, unusable)
+    if name is None:
+        return None
+    try:
+        head = client.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return name, timestamp_ns(head["LastModified"]), head["ContentLength"], head["ETag"].strip('"')
+
+
+def list_page(
+    client, bucket: str, prefix: str, start_after: str | None, max_keys: int, unusable: list[str]
+) -> tuple[list[Entry], str | None, bool]:
+    """One `list_objects_v2` page of at most `max_keys` keys under `prefix` after `start_after`:
+    the landed CSV entries in it, the last key listed (where the next page starts) and whether
+    the listing is complete."""
+    arguments = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": max(1, min(max_keys, PAGE_SIZE))}
+    if start_after:
+        arguments["StartAfter"] = start_after
+    page = client.list_objects_v2(**arguments)
+    contents = page.get("Contents", [])
+    entries = [
+        (name, timestamp_ns(item["LastModified"]), item["Size"], item["ETag"].strip('"'))
+        for item in contents
+        if (name := landed_name(prefix, item["Key"], unusable)) is not None
+    ]
+    last_key = contents[-1]["Key"] if contents else start_after
+    return entries, last_key, not page.get("IsTruncated", False)
 
 
 def read_object(client, bucket: str, key: str) -> tuple[bytes, FileVersion]:

@@ -22,7 +22,7 @@ def build_definitions(data_root: Path | None = None) -> dg.Definitions:
         assets=[assets.raw_partition_data, assets.raw_dynamic_partition_data, assets.raw_s3_partition_data],
         jobs=[jobs.import_partition_job, jobs.import_dynamic_partition_job, jobs.import_s3_partition_job],
         schedules=[schedules.asset_partitioned_schedule],
-        sensors=[sensors.dynamic_sensor, sensors.s3_sensor],
+        sensors=[sensors.dynamic_sensor, sensors.s3_sensor, sensors.s3_event_sensor],
         resources=build_resources(settings.data_root() if data_root is None else Path(data_root)),
         # Every job here runs one step (one asset, its file check inside it), so its steps run in
         # the run worker's own process: the default multiprocess executor would start, for that

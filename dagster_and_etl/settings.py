@@ -32,6 +32,9 @@ SENSOR_SETTLE_ENV = "DAGSTER_ETL_SENSOR_SETTLE_SECONDS"
 S3_BUCKET_ENV = "DAGSTER_ETL_S3_BUCKET"
 S3_PREFIX_ENV = "DAGSTER_ETL_S3_PREFIX"
 S3_ENDPOINT_URL_ENV = "DAGSTER_ETL_S3_ENDPOINT_URL"
+# The SQS queue the landing bucket notifies of created objects: what `s3_event_sensor` reads
+# (its endpoint is the S3 endpoint's: one server, as moto or LocalStack; AWS by default).
+S3_QUEUE_URL_ENV = "DAGSTER_ETL_S3_QUEUE_URL"
 
 DEFAULT_SENSOR_INTERVAL_SECONDS = 30
 # Dagster validates every requested key against the registered partitions on each tick,
@@ -125,3 +128,15 @@ def s3_prefix() -> str:
 def s3_endpoint_url() -> str | None:
     """The S3 API's address, or None for AWS itself."""
     return _text(S3_ENDPOINT_URL_ENV) or None
+
+
+def s3_queue_url() -> str:
+    """The URL of the SQS queue that receives the landing bucket's notifications, or "" for none."""
+    return _text(S3_QUEUE_URL_ENV)
+
+
+def s3_event_visibility_timeout_seconds() -> int:
+    """How long a notification received by a tick stays hidden from the next ticks: long enough
+    for the daemon to store the tick and for the next tick, which deletes it, to come (a few
+    intervals); if it passes first, the message comes back and its run key stops a second load."""
+    return max(60, 4 * sensor_interval_seconds())

@@ -51,7 +51,7 @@ def test_dg_list_defs_lists_the_assets_their_checks_the_jobs_the_schedule_and_th
         "import_s3_partition_job",
     ]
     assert [s["name"] for s in listed["schedules"]] == ["asset_partitioned_schedule"]
-    assert sorted(s["name"] for s in listed["sensors"]) == ["dynamic_sensor", "s3_sensor"]
+    assert sorted(s["name"] for s in listed["sensors"]) == ["dynamic_sensor", "s3_event_sensor", "s3_sensor"]
 
 
 @pytest.mark.daemon

@@ -4,7 +4,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from dagster_and_etl import bucket_scan, settings, warehouse, watermark_cursor
+from dagster_and_etl import bucket_events, bucket_scan, settings, warehouse, watermark_cursor
 from dagster_and_etl.csv_format import SourceFileError
 from dagster_and_etl.file_scan import (
     CHANGE_TIME_IS_KEPT_BY_THE_KERNEL,
@@ -75,11 +75,14 @@ class SourceFolder(dg.ConfigurableResource):
 
 class LandingBucket(dg.ConfigurableResource):
     """The S3 landing zone: the objects directly under `prefix` in `bucket`, through boto3
-    (credentials from its usual chain). An empty `bucket` means no landing zone is configured."""
+    (credentials from its usual chain), and the SQS queue at `queue_url` that the bucket notifies
+    of landed objects. An empty `bucket` means no landing zone is configured; an empty
+    `queue_url`, no notifications."""
 
     bucket: str = ""
     prefix: str = ""
     endpoint_url: str | None = None
+    queue_url: str = ""
 
     @property
     def is_configured(self) -> bool:
@@ -89,10 +92,10 @@ class LandingBucket(dg.ConfigurableResource):
     def location(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
 
-    def client(self):
+    def client(self, service: str = "s3"):
         import boto3  # only when a bucket is used: boto3 adds a second to every import of the definitions
 
-        return boto3.client("s3", endpoint_url=self.endpoint_url)
+        return boto3.client(service, endpoint_url=self.endpoint_url)
 
     def scan_changes(self, seen: set[bytes]) -> Changes:
         """What the bucket sensor sees, in the folder sensor's terms (`file_scan.find_changes`)."""
@@ -103,6 +106,19 @@ class LandingBucket(dg.ConfigurableResource):
         """One sensor tick over the prefix, with the run-key digest set: an object's LastModified
         is when its upload *started* (multipart), so no time watermark can be trusted here."""
         return plan_digest_tick(stored_cursor, self.scan_changes, settings.max_runs_per_tick())
+
+    def plan_event_tick(self, stored_cursor: str | None) -> TickPlan:
+        """One tick over the bucket's notifications (`bucket_events`): what arrived, not the bucket."""
+        return bucket_events.plan_event_tick(
+            stored_cursor,
+            self.client(),
+            self.client("sqs"),
+            self.bucket,
+            self.prefix,
+            self.queue_url,
+            settings.max_runs_per_tick(),
+            settings.s3_event_visibility_timeout_seconds(),
+        )
 
     def read(self, partition_key: str) -> tuple[bytes, FileVersion]:
         """The object a partition key names (`<prefix><key>.csv`) and its version; a
@@ -152,7 +168,10 @@ def build_resources(data_root: Path) -> dict:
     return {
         "source": SourceFolder(path=str(settings.source_dir(data_root))),
         "landing_bucket": LandingBucket(
-            bucket=settings.s3_bucket(), prefix=settings.s3_prefix(), endpoint_url=settings.s3_endpoint_url()
+            bucket=settings.s3_bucket(),
+            prefix=settings.s3_prefix(),
+            endpoint_url=settings.s3_endpoint_url(),
+            queue_url=settings.s3_queue_url(),
         ),
         "database": WarehouseDatabase(
             database=str(settings.database_path(data_root)), lock_timeout_seconds=settings.lock_timeout_seconds()

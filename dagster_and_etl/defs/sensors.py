@@ -80,3 +80,26 @@ def s3_sensor(context: dg.SensorEvaluationContext, landing_bucket: LandingBucket
     return request_changes(
         context, landing_bucket.plan_tick(context.cursor), landing_bucket.location, object_partitions
     )
+
+
+@dg.sensor(
+    target=import_s3_partition_job,
+    minimum_interval_seconds=settings.sensor_interval_seconds(),
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
+def s3_event_sensor(context: dg.SensorEvaluationContext, landing_bucket: LandingBucket) -> dg.SensorResult:
+    """`s3_sensor`'s requests from the bucket's event notifications instead of a listing: a tick
+    reads the SQS queue the bucket notifies and costs what arrived (`bucket_events`), with the
+    same rules, partitions, table and run keys (`request_changes`)."""
+    if not (landing_bucket.is_configured and landing_bucket.queue_url):
+        return dg.SensorResult(
+            skip_reason=f"No notified landing bucket is configured: set {settings.S3_BUCKET_ENV} and "
+            f"{settings.S3_QUEUE_URL_ENV} (the SQS queue the bucket notifies of created objects), and "
+            f"{settings.S3_PREFIX_ENV} or {settings.S3_ENDPOINT_URL_ENV} as for s3_sensor."
+        )
+    return request_changes(
+        context,
+        landing_bucket.plan_event_tick(context.cursor),
+        f"{landing_bucket.location} (events)",
+        object_partitions,
+    )

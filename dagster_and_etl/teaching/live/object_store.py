@@ -44,9 +44,9 @@ class Listing:
     pages: int = 0
 
 
-def s3_client(endpoint_url: str):
+def s3_client(endpoint_url: str, service: str = "s3"):
     return boto3.client(
-        "s3", endpoint_url=endpoint_url, config=Config(retries={"max_attempts": 1}, proxies={}), **CREDENTIALS
+        service, endpoint_url=endpoint_url, config=Config(retries={"max_attempts": 1}, proxies={}), **CREDENTIALS
     )
 
 
@@ -108,6 +108,28 @@ class LocalObjectStore:
 
     def put(self, key: str, body: bytes | str) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body.encode() if isinstance(body, str) else body)
+
+    def notify_queue(self, prefix: str = "", queue: str = "landing-events") -> str:
+        """An SQS queue on the same server, which the bucket then notifies of every object created
+        or removed under `prefix` (S3 first sends it a test event); its URL."""
+        assert self.endpoint_url is not None, "the store is not started"
+        sqs = s3_client(self.endpoint_url, "sqs")
+        queue_url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.close()
+        self.client.put_bucket_notification_configuration(
+            Bucket=self.bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": arn,
+                        "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+                    }
+                ]
+            },
+        )
+        return queue_url
 
     def list(self, prefix: str = "", start_after: str | None = None, page_size: int = 1000) -> Listing:
         return list_objects(self.client, self.bucket, prefix, start_after, page_size)
