@@ -84,7 +84,7 @@ def check_lesson_06(bucket_sensor: dg.SensorDefinition, bucket_type: type) -> No
         with quiet():
             data = evaluate_sensor(defs, workspace.instance, name, cursor)
         register_requested_partitions(workspace.instance, data)
-        return sorted(r.partition_key for r in data.run_requests or []), data.cursor
+        return sorted(r.partition_key or "" for r in data.run_requests or []), data.cursor
 
     with LocalObjectStore(bucket="check-06") as store, LessonWorkspace("06-check", with_source_files=False) as ws:
         resources = {

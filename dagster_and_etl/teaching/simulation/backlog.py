@@ -26,7 +26,8 @@ def requests_per_tick(folder: Path, cap: int) -> list[list[str]]:
     `folder`, at most `cap` a tick, until a tick requests nothing (that tick is not listed)."""
     source = SourceFolder(path=str(folder))
     settle_ns = round(settings.DEFAULT_SENSOR_SETTLE_SECONDS * 1e9)
-    cursor, ticks = None, []
+    cursor: str | None = None
+    ticks: list[list[str]] = []
     for _ in range(MAX_TICKS):
         plan = watermark_cursor.plan_tick(cursor, source.scan, settle_ns, cap)
         cursor = plan.cursor
