@@ -114,7 +114,7 @@ def test_alerts_match_reference_checks_days_asset_and_deadline(tmp_path):
 
 def test_week_of_mornings_plays_each_fate():
     from dagster_and_etl.defs.assets import raw_partition_data
-    from dagster_and_etl.teaching.simulation import mornings
+    from dagster_and_etl.teaching.simulation import week_of_mornings as mornings
 
     with mornings.week_of_mornings("test") as week:
         days = sorted(week.fates)

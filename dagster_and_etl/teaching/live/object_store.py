@@ -156,3 +156,15 @@ class LocalObjectStore:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def lesson_landing_bucket(endpoint_url: str, bucket: str, prefix: str):
+    """The package's `LandingBucket` resource on a local server, its client given `CREDENTIALS`
+    (the package's own client takes boto3's credential chain: environment variables or ~/.aws)."""
+    from dagster_and_etl.defs.resources import LandingBucket
+
+    class LocalLandingBucket(LandingBucket):
+        def client(self):
+            return s3_client(self.endpoint_url or "")
+
+    return LocalLandingBucket(bucket=bucket, prefix=prefix, endpoint_url=endpoint_url)
