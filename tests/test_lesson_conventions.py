@@ -296,6 +296,18 @@ def test_every_notebook_is_a_known_lesson_or_deep_dive():
     assert sorted(MAIN_PATH_CALLS) == sorted(MAIN_PATH)
 
 
+def test_the_course_map_names_every_lesson_and_deep_dive():
+    """notebooks/START_HERE.ipynb, which `make lessons` opens: markdown only, a link to each
+    main-path lesson (written or not) and each deep dive, the glossary and the learner copies."""
+    course_map = read(NOTEBOOKS_DIR / "START_HERE.ipynb")
+    assert {cell.cell_type for cell in course_map.cells} == {"markdown"}
+    text = "\n".join(cell.source for cell in course_map.cells)
+    links = set(re.findall(r"\]\(([^)#\s]+)\)", text))
+    assert set(MAIN_PATH.values()) <= links, sorted(set(MAIN_PATH.values()) - links)
+    assert {f"deep_dives/{path.name}" for path in DEEP_DIVES} <= links
+    assert "../docs/glossary.md" in links and "../learner/" in links
+
+
 def test_the_main_path_fits_in_an_afternoon():
     present = {
         number: read(NOTEBOOKS_DIR / name) for number, name in MAIN_PATH.items() if (NOTEBOOKS_DIR / name).is_file()
