@@ -308,6 +308,23 @@ def test_the_course_map_names_every_lesson_and_deep_dive():
     assert "../docs/glossary.md" in links and "../learner/" in links
 
 
+def test_the_course_map_gives_each_lesson_its_title_and_time():
+    """Each written lesson's row in the course map says its own title and its **Time:** line."""
+    text = "\n".join(cell.source for cell in read(NOTEBOOKS_DIR / "START_HERE.ipynb").cells)
+    rows = {
+        file: (title, int(minutes))
+        for title, file, minutes in re.findall(r"^\| \[\d\d — ([^\]]+)\]\(([^)]+)\) \| about (\d+) min \|", text, re.M)
+    }
+    present = [name for name in MAIN_PATH.values() if (NOTEBOOKS_DIR / name).is_file()]
+    if not present:
+        pytest.skip("no main-path lesson written yet")
+    for name in present:
+        opening = read(NOTEBOOKS_DIR / name).cells[0].source
+        title = re.match(r"# Lesson \d\d — (.+)", opening).group(1).strip()
+        minutes = int(re.search(r"^\*\*Time:\*\* about (\d+) minutes", opening, re.M).group(1))
+        assert rows.get(name) == (title, minutes), f"START_HERE.ipynb says {rows.get(name)} for {name}"
+
+
 def test_the_main_path_fits_in_an_afternoon():
     present = {
         number: read(NOTEBOOKS_DIR / name) for number, name in MAIN_PATH.items() if (NOTEBOOKS_DIR / name).is_file()
