@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+:
-#   make lessons   install, then open the lessons in JupyterLab (127.0.0.1, token on)
+#   make lessons   install, then open the course map in JupyterLab (127.0.0.1, token on)
 #   make test      install, then run the whole test suite
 # While working on the code:
 #   make test-fast every test except the daemon, browser, notebook and slow ones (under two minutes)
@@ -26,11 +26,11 @@ install: $(STAMP)
 # JupyterLab refuses to run as root without --allow-root (containers often run as root).
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Served from the repository root, so that notebooks/ and learner/ both open and their links to
-# docs/ (the glossary, the screenshots) resolve; it opens on the first lesson.
+# JupyterLab on 127.0.0.1 with its token, served from the repository root (notebooks/, learner/
+# and their links to docs/ all open); scripts/open_lessons.py prints, and opens in a browser, the
+# link to the course map (notebooks/START_HERE.ipynb), with the news pop-up off.
 lessons: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
-		--ServerApp.default_url=/lab/tree/notebooks/01_partitioned_assets.ipynb $(AS_ROOT)
+	$(BIN)/python scripts/open_lessons.py $(AS_ROOT)
 
 # Everything once (tests/ and every notebook under strict nbval), then the notebooks a second
 # time: a notebook must give the same outputs twice in a row. Last, the tree must be clean.

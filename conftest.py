@@ -1,5 +1,8 @@
 """Collection and scheduling for the whole suite, tests/ and notebooks/ alike (`make test` also
-runs `pytest notebooks` on its own, which does not read tests/conftest.py)."""
+runs `pytest notebooks` on its own, which does not read tests/conftest.py). nbval collects every
+notebook below notebooks/: the main path (`notebooks/NN_*.ipynb`), the course map and the deep
+dives (`notebooks/deep_dives/`); notebooks/conftest.py and `--nbval-sanitize-with` (pyproject.toml,
+a path from the repository root, where pytest runs) apply to all of them."""
 
 import pytest
 
@@ -8,8 +11,12 @@ NOTEBOOK_TEST_MODULES = {"test_learner_notebooks.py"}
 # Files whose tests are independent and each long: under pytest-xdist each may go to its own
 # worker (each worker then starts its own JupyterLab, which takes a few seconds).
 SPREAD_MODULES = {"test_browser_lessons.py"}
-# The slowest files, handed out first under pytest-xdist, so that no long one starts last.
+# The slowest files, handed out first under pytest-xdist, so that no long one starts last. The
+# notebooks (`pytest notebooks`: the main path and notebooks/deep_dives/, collected recursively)
+# go by the same rule: the two deep dives that take over a minute each lead.
 SLOW_FIRST = (
+    "the_daemon_live.ipynb",
+    "automation_conditions_in_depth.ipynb",
     "test_browser_lessons.py",
     "test_daemon_retries.py",
     "test_reliability_histories.py",

@@ -1,7 +1,7 @@
 """Figure 4: the lesson notebooks under strict nbval, as the test suite runs them: wall time per
 notebook, in total, and what dominates it.
 
-Every `notebooks/*.ipynb` present is run in one pytest process with the project's own pytest
+Every `notebooks/*.ipynb` and `notebooks/deep_dives/*.ipynb` present is run in one pytest process with the project's own pytest
 configuration (strict `--nbval`, the sanitize file, the current environment's kernel), serially
 as `make test` does. pytest's JUnit report gives each cell's time; a notebook's time is the sum
 of its cells' (its kernel's start-up is counted in its first cell), and the rest of the wall
@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
 
-    notebooks = sorted(args.notebooks_dir.resolve().glob("*.ipynb"))
+    notebooks_dir = args.notebooks_dir.resolve()
+    # The main path (and the course map), then the deep dives: the two levels of the layout.
+    notebooks = sorted(notebooks_dir.glob("*.ipynb")) + sorted(notebooks_dir.glob("deep_dives/*.ipynb"))
     if not notebooks:
         print(f"No notebooks in {args.notebooks_dir}: nothing to time.")
         results = {
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> dict:
     per_notebook: dict[str, list[dict]] = defaultdict(list)
     for cell in cells:
         notebook = notebook_of(cell["file"], notebooks)
-        cell["notebook"] = notebook.name if notebook else cell["file"]
+        cell["notebook"] = str(notebook.relative_to(notebooks_dir)) if notebook else cell["file"]
         cell["first_line"] = first_line(notebook, cell["cell"])
         per_notebook[cell["notebook"]].append(cell)
     rows = [

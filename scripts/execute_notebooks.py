@@ -1,6 +1,7 @@
 """Execute lesson notebooks in place, top to bottom, as strict nbval will check them.
 
-    python scripts/execute_notebooks.py                      # every notebooks/NN_*.ipynb
+    python scripts/execute_notebooks.py                      # every notebooks/NN_*.ipynb, then
+                                                             # every notebooks/deep_dives/*.ipynb
     python scripts/execute_notebooks.py notebooks/02_*.ipynb # just these
 
 Each notebook runs in a fresh kernel of this environment (the kernel nbval's
@@ -26,7 +27,8 @@ from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 LESSONS_DIR = REPO_DIR / "notebooks"
-LESSON_GLOB = "[0-9][0-9]_*.ipynb"
+# The main path, then the deep dives (the same sets as scripts/make_learner_notebooks.py).
+LESSON_GLOBS = ("[0-9][0-9]_*.ipynb", "deep_dives/*.ipynb")
 VOLATILE_CELL_METADATA = ("execution",)
 CELL_TIMEOUT_SECONDS = 600
 
@@ -67,17 +69,21 @@ def execute_in_place(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help=f"default: notebooks/{LESSON_GLOB}")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="default: " + " and ".join(f"notebooks/{g}" for g in LESSON_GLOBS)
+    )
     args = parser.parse_args(argv)
-    paths = [path.resolve() for path in args.notebooks] or sorted(LESSONS_DIR.glob(LESSON_GLOB))
+    default = [path for pattern in LESSON_GLOBS for path in sorted(LESSONS_DIR.glob(pattern))]
+    paths = [path.resolve() for path in args.notebooks] or default
     failed = []
     for path in paths:
         print(f"executing {path.relative_to(REPO_DIR) if path.is_relative_to(REPO_DIR) else path} ...", flush=True)
         try:
             execute_in_place(path)
         except CellExecutionError as err:
-            print(f"{path.name} failed, not written:\n{err}", file=sys.stderr)
-            failed.append(path.name)
+            name = path.relative_to(LESSONS_DIR) if path.is_relative_to(LESSONS_DIR) else path.name
+            print(f"{name} failed, not written:\n{err}", file=sys.stderr)
+            failed.append(str(name))
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -1,7 +1,12 @@
 """Write the learner versions of the lesson notebooks: solutions removed, self-checks kept.
 
-    python scripts/make_learner_notebooks.py            # notebooks/NN_*.ipynb -> learner/NN_*.ipynb
+    python scripts/make_learner_notebooks.py            # notebooks/NN_*.ipynb -> learner/NN_*.ipynb,
+                                                        # notebooks/deep_dives/*.ipynb -> learner/deep_dives/
     python scripts/make_learner_notebooks.py --check    # exit 1 if learner/ is not up to date
+
+The learner folder mirrors the layout: the main-path lessons (`notebooks/NN_*.ipynb`) and the
+deep dives (`notebooks/deep_dives/*.ipynb`) get copies at the same place under `learner/`. The
+course map (`notebooks/START_HERE.ipynb`) has no exercises and no copy.
 
 In a code cell tagged `exercise`, every block from a line `# BEGIN SOLUTION` to a line
 `# END SOLUTION` becomes a stub at the block's indentation: the block's `# Hint:` comment lines,
@@ -31,7 +36,10 @@ import nbformat
 REPO_DIR = Path(__file__).resolve().parent.parent
 LESSONS_DIR = REPO_DIR / "notebooks"
 LEARNER_DIR = REPO_DIR / "learner"
-LESSON_GLOB = "[0-9][0-9]_*.ipynb"
+# The main path, then the deep dives: relative to notebooks/, and mirrored under learner/.
+MAIN_PATH_GLOB = "[0-9][0-9]_*.ipynb"
+DEEP_DIVES_GLOB = "deep_dives/*.ipynb"
+LESSON_GLOBS = (MAIN_PATH_GLOB, DEEP_DIVES_GLOB)
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 EXERCISE_TAG, SELF_CHECK_TAG = "exercise", "self-check"
@@ -46,8 +54,22 @@ class ExerciseMarkupError(ValueError):
     pass
 
 
-def lesson_notebooks() -> list[Path]:
-    return sorted(LESSONS_DIR.glob(LESSON_GLOB))
+def lesson_notebooks(lessons_dir: Path = LESSONS_DIR) -> list[Path]:
+    """Every notebook with a learner copy: the main-path lessons in order, then the deep dives."""
+    return [path for pattern in LESSON_GLOBS for path in sorted(lessons_dir.glob(pattern))]
+
+
+def relative_name(lesson: Path) -> Path:
+    """Where a lesson sits below notebooks/ (`02_x.ipynb`, `deep_dives/y.ipynb`), and so its copy below learner/.
+
+    A notebook outside notebooks/ (a test's) keeps just its name."""
+    lesson = lesson.resolve()
+    return lesson.relative_to(LESSONS_DIR) if lesson.is_relative_to(LESSONS_DIR) else Path(lesson.name)
+
+
+def learner_path(lesson: Path, out_dir: Path = LEARNER_DIR) -> Path:
+    """The learner copy of `lesson` under `out_dir`, at the lesson's place in the layout."""
+    return out_dir / relative_name(lesson)
 
 
 def tags(cell) -> list[str]:
@@ -140,43 +162,49 @@ def learner_text(lesson: Path) -> str:
     return nbformat.writes(learner_version(notebook, lesson.name)) + "\n"
 
 
+def copies_without_lesson(lessons: list[Path], out_dir: Path) -> list[Path]:
+    """Learner copies in `out_dir` (either level of the layout) whose lesson is not in `lessons`."""
+    expected = {learner_path(lesson, out_dir) for lesson in lessons}
+    return [path for path in lesson_notebooks(out_dir) if path not in expected]
+
+
 def stale(lessons: list[Path], out_dir: Path, prune: bool) -> list[str]:
-    """What differs between `out_dir` and the learner versions of `lessons`."""
+    """What differs between `out_dir` and the learner versions of `lessons`, each named below `out_dir`."""
     problems = []
     for lesson in lessons:
-        target = out_dir / lesson.name
+        target = learner_path(lesson, out_dir)
+        name = target.relative_to(out_dir)
         if not target.is_file():
-            problems.append(f"{target.name} is missing")
+            problems.append(f"{name} is missing")
         elif target.read_text(encoding="utf-8") != learner_text(lesson):
-            problems.append(f"{target.name} is out of date")
+            problems.append(f"{name} is out of date")
     if prune:
-        expected = {lesson.name for lesson in lessons}
         problems += [
-            f"{p.name} has no lesson notebook" for p in sorted(out_dir.glob("*.ipynb")) if p.name not in expected
+            f"{p.relative_to(out_dir)} has no lesson notebook" for p in copies_without_lesson(lessons, out_dir)
         ]
     return problems
 
 
 def write(lessons: list[Path], out_dir: Path, prune: bool) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for lesson in lessons:
-        target = out_dir / lesson.name
+        target = learner_path(lesson, out_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
         text = learner_text(lesson)
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
             written.append(target)
     if prune:
-        expected = {lesson.name for lesson in lessons}
-        for path in out_dir.glob("*.ipynb"):
-            if path.name not in expected:
-                path.unlink()
+        for path in copies_without_lesson(lessons, out_dir):
+            path.unlink()
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help=f"default: notebooks/{LESSON_GLOB}")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help=f"default: notebooks/{MAIN_PATH_GLOB} and notebooks/{DEEP_DIVES_GLOB}"
+    )
     parser.add_argument("--out", type=Path, default=LEARNER_DIR, help="default: learner/")
     parser.add_argument("--check", action="store_true", help="only check that the learner versions are up to date")
     args = parser.parse_args(argv)

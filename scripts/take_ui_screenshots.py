@@ -1,4 +1,4 @@
-"""Take lesson 05's screenshots of the Dagster UI, against the lesson's own `dagster dev`.
+"""Take the daemon deep dive's screenshots of the Dagster UI (notebooks/deep_dives/the_daemon_live.ipynb), against its own `dagster dev`.
 
     .venv/bin/python scripts/take_ui_screenshots.py             # rewrites docs/images/05_*.png
     .venv/bin/python scripts/take_ui_screenshots.py --out DIR   # somewhere else

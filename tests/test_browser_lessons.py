@@ -45,10 +45,11 @@ from dagster_and_etl.teaching.live.dagster_dev import free_port
 from dagster_and_etl.teaching.live.processes import stop_process_group
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-# The learner copies, latest lesson first: the last lessons (a real dagster dev, runs) take
-# longest, and under pytest-xdist each test may go to its own worker, handed out in order.
-NOTEBOOKS = [learner.LEARNER_DIR / lesson.name for lesson in reversed(learner.lesson_notebooks())]
-# The folders the notebooks' links reach (`../docs/glossary.md`, `../docs/images/...`).
+# The learner copies, main path and deep dives (`learner/NN_*.ipynb`, `learner/deep_dives/*.ipynb`),
+# longest first: the deep dives (one starts a real dagster dev), then the lessons, latest first.
+# Under pytest-xdist each test may go to its own worker, handed out in this order.
+NOTEBOOKS = [learner.learner_path(lesson) for lesson in reversed(learner.lesson_notebooks())]
+# The folders the notebooks' links reach (`../docs/glossary.md`, and `../../docs/...` from a deep dive).
 LINKED_FOLDERS = ("docs",)
 KERNEL_EXIT_TIMEOUT_SECONDS = 60
 FIXTURE = REPO_DIR / "tests" / "fixtures" / "90_fixture_lesson.ipynb"
@@ -396,13 +397,20 @@ def widget_outputs(notebook) -> int:
     )
 
 
-@pytest.mark.parametrize("notebook_path", [*NOTEBOOKS, FIXTURE], ids=lambda path: f"{path.parent.name}/{path.name}")
+def _where(path: Path) -> Path:
+    """A notebook's place in the repository (`learner/deep_dives/x.ipynb`), which its copy keeps."""
+    return path.relative_to(REPO_DIR)
+
+
+@pytest.mark.parametrize("notebook_path", [*NOTEBOOKS, FIXTURE], ids=lambda path: str(_where(path)))
 def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: Path):
-    # A copy without outputs, in a folder named like the original's: the committed file is never
-    # saved over, and a prompt with a number can only come from this run.
-    folder = notebook_path.parent.name
-    copy = lab.root / folder / notebook_path.name
-    copy.parent.mkdir(exist_ok=True)
+    # A copy without outputs, at the original's place below the root (so `../docs/...` and
+    # `../../docs/...` links resolve): the committed file is never saved over, and a prompt with a
+    # number can only come from this run.
+    where = _where(notebook_path)
+    copy = lab.root / where
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    label = "-".join(where.with_suffix("").parts)
     blank = nbformat.read(notebook_path, as_version=4)
     code_cells = [cell for cell in blank.cells if cell.cell_type == "code"]
     for cell in code_cells:
@@ -413,10 +421,7 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         # A workspace of its own, reset: only this notebook's tab is open.
-        page.goto(
-            f"{lab.url}/lab/workspaces/{folder}-{notebook_path.stem}/tree/{folder}/{notebook_path.name}"
-            f"?reset&token={lab.token}"
-        )
+        page.goto(f"{lab.url}/lab/workspaces/{label}/tree/{where.as_posix()}?reset&token={lab.token}")
         page.locator(f"{VISIBLE_NOTEBOOK} .jp-Cell").first.wait_for(timeout=120_000)
         wait_for(page, lambda: kernel_idle(page), 120, "the kernel to start (the status bar's 'Idle')")
 
@@ -426,7 +431,7 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
         executed = saved_notebook(page, copy, cells_ran)
         assert errors_outside_raises_exception(executed) == []
         assert cells_ran == len(code_cells), "Run All stopped before the last cell"
-        if folder == learner.LEARNER_DIR.name:  # every unsolved exercise's self-check says so
+        if notebook_path.is_relative_to(learner.LEARNER_DIR):  # every unsolved exercise's self-check says so
             assert learner.blank_run_problems(executed) == []
 
         expected_widgets = widget_outputs(executed)
@@ -467,7 +472,7 @@ def test_notebook_runs_in_the_browser(lab: JupyterLab, browser, notebook_path: P
             assert new_errors == [], f"using the {kind} after Run All showed an error"
         assert page.evaluate(_BROKEN_IMAGES_JS) == [], "an image (a plot) does not show"
     finally:
-        page.screenshot(path=str(ARTIFACTS / f"{folder}-{notebook_path.stem}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"{label}.png"), full_page=True)
         page.close()
         started = _kernel_processes(lab.process.pid)
         lab.shut_down_kernels()

@@ -20,7 +20,13 @@ SCRIPT = repo_scripts.SCRIPTS_DIR / "make_learner_notebooks.py"
 learner = repo_scripts.make_learner_notebooks
 executor = repo_scripts.execute_notebooks
 
-LESSONS = learner.lesson_notebooks()
+LESSONS = learner.lesson_notebooks()  # the main path, then the deep dives
+
+
+def lesson_id(path: Path) -> str:
+    return str(learner.relative_name(path))
+
+
 LESSONS_WITH_EXERCISES = [
     path
     for path in LESSONS
@@ -42,7 +48,7 @@ def test_the_learner_versions_are_up_to_date():
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("lesson", [*LESSONS, FIXTURE], ids=lambda path: path.name)
+@pytest.mark.parametrize("lesson", [*LESSONS, FIXTURE], ids=lesson_id)
 def test_exercises_and_self_checks_are_well_formed(lesson: Path):
     notebook = nbformat.read(lesson, as_version=4)
     exercises, checks = cells_tagged(notebook, learner.EXERCISE_TAG), cells_tagged(notebook, learner.SELF_CHECK_TAG)
@@ -72,6 +78,30 @@ def test_an_exercise_stub_keeps_its_signature_and_hints():
     ]
 
 
+def test_the_learner_copies_mirror_the_layout(tmp_path):
+    """Main-path lessons and deep dives get copies at the same place under learner/; a copy left
+    behind by a lesson that moved or went is reported by --check and removed by a full run."""
+    assert learner.learner_path(learner.LESSONS_DIR / "02_x.ipynb") == learner.LEARNER_DIR / "02_x.ipynb"
+    assert learner.learner_path(learner.LESSONS_DIR / "deep_dives" / "y.ipynb") == (
+        learner.LEARNER_DIR / "deep_dives" / "y.ipynb"
+    )
+    assert all(learner.learner_path(lesson).is_file() for lesson in LESSONS)
+    out = tmp_path / "learner"
+    (out / "deep_dives").mkdir(parents=True)
+    (out / "07_gone.ipynb").write_text("{}")
+    (out / "deep_dives" / "gone.ipynb").write_text("{}")
+    lessons = [FIXTURE]
+    problems = learner.stale(lessons, out, prune=True)
+    assert problems == [
+        "90_fixture_lesson.ipynb is missing",
+        "07_gone.ipynb has no lesson notebook",
+        "deep_dives/gone.ipynb has no lesson notebook",
+    ], problems
+    learner.write(lessons, out, prune=True)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.ipynb")) == ["90_fixture_lesson.ipynb"]
+    assert learner.stale(lessons, out, prune=True) == []
+
+
 def test_markers_outside_an_exercise_cell_are_refused():
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("# BEGIN SOLUTION\nx = 1\n# END SOLUTION")])
     with pytest.raises(learner.ExerciseMarkupError, match="not tagged 'exercise'"):
@@ -84,7 +114,7 @@ def test_markers_outside_an_exercise_cell_are_refused():
         learner.learner_version(nbformat.v4.new_notebook(cells=[no_hint]), "bad.ipynb")
 
 
-@pytest.mark.parametrize("lesson", LESSONS_WITH_EXERCISES, ids=lambda path: path.name)
+@pytest.mark.parametrize("lesson", LESSONS_WITH_EXERCISES, ids=lesson_id)
 def test_committed_self_checks_pass_on_the_solution(lesson: Path):
     notebook = nbformat.read(lesson, as_version=4)
     for cell in cells_tagged(notebook, learner.SELF_CHECK_TAG):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from listening import LOOPBACK, listening_addresses
+from repo_scripts import load
 
 from dagster_and_etl import settings as etl_settings
 from dagster_and_etl import warehouse
@@ -32,6 +34,7 @@ from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
 REPO = Path(__file__).resolve().parent.parent
+open_lessons = load("open_lessons")
 # ---- Keys cannot reach outside the source folder ---------------------------------------------
 
 OUTSIDE_KEYS = ["../x", "../staging/data", "/etc/passwd", "x/../../x", "sub/x", "..\\x", ".hidden"]
@@ -86,22 +89,28 @@ def test_file_names_built_to_inject_sql_load_as_plain_data(tmp_path):
     assert sorted(set(table["source_file"])) == sorted(f"{name}{CSV_SUFFIX}" for name in names)
 
 
-# ---- JupyterLab as `make lessons` starts it ---------------------------------------------------
+# ---- JupyterLab as `make lessons` starts it (scripts/open_lessons.py) ---------------------------
+
+
+def make_target_recipe(target: str) -> str:
+    """A Makefile target's recipe, its continued lines joined as Make joins them."""
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    return makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")
 
 
 def make_target_arguments(target: str, program: str) -> list[str]:
-    """The arguments a Makefile target passes to `program` (e.g. `jupyter lab`); Make variables
+    """The arguments a Makefile target passes to `program` (e.g. `dg dev`); Make variables
     such as `$(AS_ROOT)` (the root-only `--allow-root`) are left out."""
-    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")  # as Make joins lines
-    line = next(part.strip() for part in recipe.splitlines() if program in part)
+    line = next(part.strip() for part in make_target_recipe(target).splitlines() if program in part)
     return [a for a in shlex.split(line.split(program, 1)[1]) if not a.startswith("$(")]
 
 
 def test_make_lessons_binds_jupyterlab_to_loopback_and_keeps_the_token():
-    arguments = make_target_arguments("lessons", "jupyter lab")
+    assert make_target_arguments("lessons", "scripts/open_lessons.py") == []  # no option but $(AS_ROOT)
+    arguments = open_lessons.jupyter_lab_arguments()
     assert "--ServerApp.ip=127.0.0.1" in arguments
     assert not [a for a in arguments if "token" in a.lower() or "password" in a.lower()]
+    assert "--ContentsManager.hide_globs=*.egg-info" in arguments  # the file browser shows the course
 
 
 def test_make_dagster_binds_dg_dev_to_loopback():
@@ -109,9 +118,8 @@ def test_make_dagster_binds_dg_dev_to_loopback():
     assert arguments[arguments.index("-h") + 1] == HOST
 
 
-@pytest.mark.slow
-def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_its_token(tmp_path):
-    port = free_port()
+def start_open_lessons(tmp_path: Path, port: int) -> subprocess.Popen:
+    """`make lessons`' launcher, without a browser, in a process group of its own and its own Jupyter folders."""
     env = {
         **os.environ,
         **{
@@ -120,13 +128,12 @@ def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_i
         },
     }
     env.pop("JUPYTER_TOKEN", None)
-    extra = ["--no-browser", f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
+    extra = ["--no-browser", f"--port={port}", "--ServerApp.port_retries=0"]
     if os.geteuid() == 0:  # CI runs as root; `make lessons` is for a learner's own account
         extra.append("--allow-root")
-    command = [sys.executable, "-m", "jupyterlab", *make_target_arguments("lessons", "jupyter lab"), *extra]
     with open(tmp_path / "jupyter.log", "wb") as log:
-        server = subprocess.Popen(
-            command,
+        return subprocess.Popen(
+            [sys.executable, str(REPO / "scripts" / "open_lessons.py"), *extra],
             cwd=REPO,
             env=env,
             stdout=log,
@@ -134,51 +141,51 @@ def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_i
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+
+
+def printed_start_link(log: Path, launcher: subprocess.Popen, timeout: float = 120) -> str:
+    """The start-page link the launcher prints once JupyterLab answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(r"http://\S+/lab/tree/notebooks/START_HERE\.ipynb\?token=\w+", log.read_text())
+        if found:
+            return found.group()
+        assert launcher.poll() is None, f"open_lessons.py exited with {launcher.returncode}:\n{log.read_text()[-2000:]}"
+        time.sleep(0.2)
+    raise TimeoutError(f"no start link within {timeout:.0f} s:\n{log.read_text()[-2000:]}")
+
+
+@pytest.mark.slow
+def test_jupyterlab_started_like_make_lessons_listens_on_loopback_and_asks_for_its_token(tmp_path):
+    port = free_port()
+    launcher = start_open_lessons(tmp_path, port)
     try:
-        info = wait_for_jupyter_server(Path(env["JUPYTER_RUNTIME_DIR"]), server, tmp_path / "jupyter.log")
-        addresses = listening_addresses(server.pid)
+        link = printed_start_link(tmp_path / "jupyter.log", launcher)
+        assert link.startswith(f"http://{HOST}:{port}/lab/tree/notebooks/START_HERE.ipynb?token=")
+        token = link.rsplit("token=", 1)[1]
+        addresses = listening_addresses(launcher.pid)
         assert (HOST, port) in addresses
         assert {ip for ip, _ in addresses} <= LOOPBACK, addresses
 
-        assert info["token"], "the server runs without a token"
         api = f"http://{HOST}:{port}/api/contents"
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(api, timeout=10)
         assert refused.value.code == 403
-        request = urllib.request.Request(api, headers={"Authorization": f"token {info['token']}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 200
+
+        def get(path: str):
+            request = urllib.request.Request(f"http://{HOST}:{port}{path}", headers={"Authorization": f"token {token}"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read()
+
+        status, body = get("/api/contents/notebooks/START_HERE.ipynb")
+        assert status == 200 and json.loads(body)["type"] == "notebook"
+        # The news pop-up is off (scripts/lab_settings/overrides.json), and the build clutter hidden.
+        _, body = get("/lab/api/settings/@jupyterlab/apputils-extension:notification")
+        defaults = json.loads(body)["schema"]["properties"]  # overrides.json sets the defaults
+        assert defaults["fetchNews"]["default"] == "false" and defaults["checkForUpdates"]["default"] is False
+        _, body = get("/api/contents/")
+        names = {item["name"] for item in json.loads(body)["content"]}
+        assert {"notebooks", "learner", "docs"} <= names
+        assert not [name for name in names if name.endswith(".egg-info") or name == "__pycache__"], names
     finally:
-        stop_process_group(server)
-
-
-def wait_for_jupyter_server(runtime_dir: Path, server: subprocess.Popen, log: Path, timeout: float = 60) -> dict:
-    """The server's own description (jpserver-PID.json: url, port, token) once it answers.
-
-    The file alone is not enough: jupyter_server writes it in `start_app`, but only schedules the
-    bind on its io loop (`init_httpserver` → `io_loop.add_callback(self._bind_http_server)`), so
-    for a moment the file names a port nothing listens on yet."""
-    deadline = time.monotonic() + timeout
-    info_file = runtime_dir / f"jpserver-{server.pid}.json"
-    while time.monotonic() < deadline:
-        assert server.poll() is None, f"jupyter lab exited with {server.returncode}:\n{log.read_text()[-2000:]}"
-        try:
-            info = json.loads(info_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            pass  # not written yet, or being written
-        else:
-            if answers(info["url"]):
-                return info
-        time.sleep(0.2)
-    raise TimeoutError(f"jupyter lab did not start within {timeout:.0f} s:\n{log.read_text()[-2000:]}")
-
-
-def answers(url: str) -> bool:
-    """Whether an HTTP server answers at `url`, with any status (a 403 for want of a token counts)."""
-    try:
-        urllib.request.urlopen(url, timeout=5).close()
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-    return True
+        stop_process_group(launcher)

@@ -10,7 +10,10 @@ import pytest
 import dagster_and_etl.teaching as teaching
 from dagster_and_etl.settings import REPO_DIR
 
-LESSONS = sorted((REPO_DIR / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# The main path and the deep dives.
+LESSONS = sorted((REPO_DIR / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(
+    (REPO_DIR / "notebooks").glob("deep_dives/*.ipynb")
+)
 DEEP_IMPORT = re.compile(r"^\s*from dagster_and_etl\.teaching\.\w+", re.MULTILINE)
 
 
@@ -24,7 +27,7 @@ def test_an_unknown_name_is_an_attribute_error():
         getattr(teaching, "nothing_here")
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.name)
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: str(path.relative_to(REPO_DIR / "notebooks")))
 def test_lessons_import_helpers_from_the_import_point(lesson):
     cells = nbformat.read(lesson, as_version=4).cells
     deep = [

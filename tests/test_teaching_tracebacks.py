@@ -9,7 +9,10 @@ from IPython.core.interactiveshell import InteractiveShell
 from dagster_and_etl.teaching.kernel.tracebacks import short_tracebacks
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-LESSONS = sorted((REPO_DIR / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# The main path and the deep dives.
+LESSONS = sorted((REPO_DIR / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(
+    (REPO_DIR / "notebooks").glob("deep_dives/*.ipynb")
+)
 
 
 def test_outside_ipython_it_does_nothing():
@@ -28,7 +31,7 @@ def test_in_ipython_errors_show_as_one_line(capsys):
         InteractiveShell.clear_instance()
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.name)
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: str(path.relative_to(REPO_DIR / "notebooks")))
 def test_committed_errors_are_one_line_without_paths(lesson: Path):
     notebook = nbformat.read(lesson, as_version=4)
     for index, cell in enumerate(notebook.cells):
