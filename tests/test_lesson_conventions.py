@@ -93,6 +93,17 @@ MAIN_PATH_CALLS: dict[str, list[str | tuple[str, ...]]] = {
 
 # --- the deep dives (today's six lessons, moved whole) ---------------------------------------------
 DEEP_DIVE_CALLS: dict[str, list[str | tuple[str, ...]]] = {
+    "questions_people_ask": [
+        "@dg.sensor(",
+        "dg.build_sensor_context(",
+        ".evaluate_tick(",
+        "run_key=",
+        ".get_dynamic_partitions(",
+        ".build_delete_request(",
+        "dg.build_schedule_from_partitioned_job(",
+        "dg.evaluate_automation_conditions",
+    ],
+    "going_to_production": [],
     "partitions_and_safe_loads": [
         "dg.DailyPartitionsDefinition(",
         "dg.DynamicPartitionsDefinition(",
