@@ -63,8 +63,11 @@ format: $(STAMP)
 # pyproject.toml), its instance kept in data/dagster_home and configured by the shipped
 # dagster.yaml (the duckdb pool at one slot), copied there on every start; the pool is recorded
 # in the instance before the first run is queued (dagster_and_etl/writer_pool.py says why).
+# `make dagster INSTANCE_STORAGE=postgres` appends dagster_postgres.yaml: runs, events, ticks and
+# cursors in the PostgreSQL database that DAGSTER_PG_USERNAME, _PASSWORD, _HOST, _PORT and _DB name.
+INSTANCE_STORAGE ?= sqlite
 dagster: $(STAMP)
 	mkdir -p data/dagster_home
-	cp dagster.yaml data/dagster_home/dagster.yaml
+	cat dagster.yaml $(if $(filter postgres,$(INSTANCE_STORAGE)),dagster_postgres.yaml) > data/dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/python -m dagster_and_etl.writer_pool
 	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dg dev -h 127.0.0.1

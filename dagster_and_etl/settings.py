@@ -13,6 +13,15 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 # The shipped Dagster instance settings (the duckdb pool's limit): see the file's comments.
 INSTANCE_CONFIG = REPO_DIR / "dagster.yaml"
+# The same settings on PostgreSQL storage: its `storage:` block only, appended to INSTANCE_CONFIG
+# (`cat dagster.yaml dagster_postgres.yaml`), so the pool's settings live in one file. It reads its
+# connection from these environment variables (Dagster's own names for them).
+POSTGRES_INSTANCE_CONFIG = REPO_DIR / "dagster_postgres.yaml"
+PG_USERNAME_ENV = "DAGSTER_PG_USERNAME"
+PG_PASSWORD_ENV = "DAGSTER_PG_PASSWORD"
+PG_HOST_ENV = "DAGSTER_PG_HOST"
+PG_PORT_ENV = "DAGSTER_PG_PORT"
+PG_DB_ENV = "DAGSTER_PG_DB"
 # The module that holds `defs`. `dagster dev -m` names its code location after it, and
 # `[tool.dg.project]` in pyproject.toml gives `dg dev`'s location the same name.
 DEFINITIONS_MODULE = "dagster_and_etl.definitions"

@@ -90,13 +90,34 @@ def test_landing_to_rows_smoke(tmp_path):
     assert "backlog_speedup" in results["against_today"]["reference"]
 
 
+@pytest.mark.slow
 def test_pool_claim_race_smoke(tmp_path):
-    results = run_benchmark("pool_claim_race.py", tmp_path, "--trials", "2")
+    # Both storages: SQLite files, and a throwaway PostgreSQL cluster the script starts and stops.
+    results = run_benchmark("pool_claim_race.py", tmp_path, "--trials", "2", "--claimers", "2", "3")
 
-    assert results["trials"] == 2 and len(results["claims_granted_per_trial"]) == 2
-    assert all(claims >= 1 for claims in results["claims_granted_per_trial"])
-    # Whoever got it, the slot goes back to the pool once every claimer has freed it.
-    assert results["trials_with_the_slot_free_again"] == 2
+    assert [(r["storage"], r["claimers"]) for r in results["rounds"]] == [
+        ("sqlite", 2),
+        ("sqlite", 3),
+        ("postgres", 2),
+        ("postgres", 3),
+    ]
+    for r in results["rounds"]:
+        assert r["trials"] == 2 and len(r["claims_granted_per_trial"]) == 2
+        assert all(1 <= claims <= r["claimers"] for claims in r["claims_granted_per_trial"])
+        # Whoever got it, the slot goes back to the pool once every claimer has freed it.
+        assert r["trials_with_the_slot_free_again"] == 2
+    # The run queue's one loop: at `run` with no buffer it launches one writer run, and none while
+    # one is under way, on either storage; the buffer lets one more through at either granularity.
+    launched = {
+        (r["storage"], r["granularity"], r["op_granularity_run_buffer"]): (
+            r["launched_with_0_under_way"],
+            r["launched_with_1_under_way"],
+        )
+        for r in results["run_queue_pass"]
+    }
+    for storage in ("sqlite", "postgres"):
+        assert launched[storage, "run", 0] == (1, 0)
+        assert launched[storage, "run", 1] == launched[storage, "op", 1] == (2, 1)
 
 
 @pytest.mark.daemon

@@ -1,6 +1,9 @@
 """End to end with the real daemon: `dagster dev` ticks the sensor, launches the runs, rows land in
 DuckDB; runs requested together, their steps taking the duckdb pool's one slot in turn (the shipped
-dagster.yaml), all load their files."""
+dagster.yaml), all load their files. Once on SQLite storage (`dagster dev`'s default), once on
+PostgreSQL (the shipped dagster_postgres.yaml, over a throwaway cluster on 127.0.0.1)."""
+
+import uuid
 
 import pytest
 
@@ -9,6 +12,7 @@ from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.sample_data import day_csv, source_days
 from dagster_and_etl.teaching.live.daemon_view import DaemonView, wait_until
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
+from dagster_and_etl.teaching.live.postgres import STORAGES, PostgresCluster
 from dagster_and_etl.teaching.live.processes import live_processes_in_group
 
 pytestmark = pytest.mark.daemon
@@ -16,11 +20,32 @@ pytestmark = pytest.mark.daemon
 POOL_CONFIG = "{ instance { poolConfig { poolGranularity defaultPoolLimit opGranularityRunBuffer } } }"
 
 
-def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_path):
+@pytest.fixture(scope="module")
+def postgres_cluster():
+    with PostgresCluster() as cluster:  # stopped by PID and its folder removed, pass or fail
+        yield cluster
+
+
+@pytest.fixture(params=STORAGES)
+def postgres_env(request, monkeypatch):
+    """None on SQLite; on PostgreSQL, a new database's DAGSTER_PG_* variables, also set here so
+    that this process reads the same instance (DaemonView)."""
+    if request.param == "sqlite":
+        return None
+    cluster = request.getfixturevalue("postgres_cluster")
+    variables = cluster.instance_env(cluster.create_database(f"e2e_{uuid.uuid4().hex[:12]}"))
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    return variables
+
+
+def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_path, postgres_env):
     data_root = tmp_path / "data"
     settings.source_dir(data_root).mkdir(parents=True)
     database = settings.database_path(data_root)
-    server = DagsterDevServer(data_root, settings.dagster_home(tmp_path), sensor_interval_seconds=1)
+    server = DagsterDevServer(
+        data_root, settings.dagster_home(tmp_path), sensor_interval_seconds=1, postgres_env=postgres_env
+    )
     days = source_days()[:3]
     try:
         server.start()
@@ -51,9 +76,12 @@ def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_p
         try:
             wait_until(daemon.runs_are_finished, 60, "the runs to finish")
             records = daemon.instance.get_run_records()
+            storage = type(daemon.instance.run_storage).__name__
         finally:
             daemon.close()
         assert len(records) == 3 and all(r.dagster_run.status.value == "SUCCESS" for r in records)
+        # The runs were stored where the instance config said.
+        assert storage == ("PostgresRunStorage" if postgres_env else "SqliteRunStorage"), storage
     finally:
         server.stop()
     assert live_processes_in_group(pgid) == [], "dagster dev left processes behind"

@@ -184,7 +184,8 @@ def test_a_run_that_read_an_older_version_never_overwrites_a_newer_one(tmp_path,
 
 @pytest.mark.slow
 def test_two_writers_let_in_at_once_both_load_one_after_the_other(tmp_path, workers):
-    """What the duckdb pool's claim can let happen on SQLite storage (benchmarks/pool_claim_race.py):
+    """What the duckdb pool's claim can let happen at `granularity: op`, on SQLite and PostgreSQL
+    storage alike (benchmarks/pool_claim_race.py):
     two runs' steps open DuckDB at the same moment. The second waits for the first's lock; both land."""
     root = tmp_path / "root"
     write_sample_data(root, include_extras=False)

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -27,6 +28,7 @@ import yaml
 from dagster_and_etl import settings
 from dagster_and_etl.dagster_private import AUTOMATION_TICK_SETTLE_SECONDS_ENV_VAR
 from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.teaching.live.postgres import environment, instance_config
 from dagster_and_etl.teaching.live.processes import stop_process_group
 from dagster_and_etl.writer_pool import record_writer_pool
 
@@ -82,6 +84,10 @@ class DagsterDevServer:
     shipped `dagster.yaml` (the duckdb pool at one slot, which each run's writing step claims,
     and one more run starting up meanwhile), with the queue checked every second; `DaemonView` reads what the daemon did from
     `dagster_home`. `lock_timeout_seconds` sets `DAGSTER_ETL_LOCK_TIMEOUT` for the runs.
+    `postgres_env` puts the instance on PostgreSQL: the shipped dagster_postgres.yaml appended to
+    dagster.yaml, its `DAGSTER_PG_*` variables given to the server (e.g. a throwaway cluster's
+    `PostgresCluster.instance_env()`); this process must have them too to read the instance
+    (`DaemonView`). Without it, the instance is SQLite files in `dagster_home`.
     """
 
     def __init__(
@@ -94,6 +100,7 @@ class DagsterDevServer:
         cli: str = "dagster",
         lock_timeout_seconds: int | None = None,
         module: str = settings.DEFINITIONS_MODULE,
+        postgres_env: Mapping[str, str] | None = None,
     ):
         if cli not in DEV_COMMANDS:
             raise ValueError(f"cli must be one of {', '.join(DEV_COMMANDS)}, got {cli!r}")
@@ -121,13 +128,17 @@ class DagsterDevServer:
             self.env[settings.MAX_RUNS_PER_TICK_ENV] = str(max_runs_per_tick)
         if lock_timeout_seconds is not None:
             self.env[settings.LOCK_TIMEOUT_ENV] = str(lock_timeout_seconds)
+        self.postgres_env = dict(postgres_env or {})
+        self.storage = "postgres" if postgres_env else "sqlite"
+        self.env.update(self.postgres_env)
         self.module = module  # e.g. "dagster_and_etl.definitions_automation"
         self.process: subprocess.Popen | None = None
 
     def instance_yaml(self) -> str:
-        """The shipped dagster.yaml, with the run queue checked every second instead of every 5:
-        a lesson or a test waits for runs, a production instance need not hurry."""
-        config = yaml.safe_load(settings.INSTANCE_CONFIG.read_text())
+        """The shipped dagster.yaml (and dagster_postgres.yaml on PostgreSQL), with the run queue
+        checked every second instead of every 5: a lesson or a test waits for runs, a production
+        instance need not hurry."""
+        config = instance_config(self.storage)
         config.setdefault("run_queue", {})["dequeue_interval_seconds"] = 1
         return yaml.safe_dump(config, sort_keys=False)
 
@@ -138,7 +149,7 @@ class DagsterDevServer:
     def start(self, timeout_seconds: float = 120.0) -> DagsterDevServer:
         self.dagster_home.mkdir(parents=True, exist_ok=True)
         (self.dagster_home / "dagster.yaml").write_text(self.instance_yaml())
-        with dg.DagsterInstance.from_config(str(self.dagster_home)) as instance:
+        with environment(self.postgres_env), dg.DagsterInstance.from_config(str(self.dagster_home)) as instance:
             record_writer_pool(instance)  # before any run is queued: see writer_pool
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
