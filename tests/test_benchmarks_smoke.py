@@ -163,3 +163,10 @@ def test_notebook_suite_times_a_notebook(tmp_path):
 
     assert results["all_passed"], results
     assert [(n["notebook"], n["cells"], n["failed_cells"]) for n in results["notebooks"]] == [("01_tiny.ipynb", 1, 0)]
+
+
+@pytest.mark.slow
+def test_s3_event_tick_smoke(tmp_path):
+    results = run_benchmark("s3_event_tick.py", tmp_path, "--sizes", "20", "40", "--repeats", "1")
+    assert [row["objects"] for row in results["rows"]] == [20, 40]
+    assert all(row["s3_event_sensor_cursor_bytes"] < 2048 for row in results["rows"])
