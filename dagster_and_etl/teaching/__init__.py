@@ -97,6 +97,7 @@ _EXPORTS = {
     "landed_files": "live.object_store",
     "list_objects": "live.object_store",
     "s3_client": "live.object_store",
+    "PostgresCluster": "live.postgres",
 }
 
 __all__ = sorted(_EXPORTS)

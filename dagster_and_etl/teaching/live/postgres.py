@@ -22,6 +22,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -110,6 +111,20 @@ def _live_processes(server_pid: int) -> list[int]:
     return pids
 
 
+def _folder_parent() -> str | None:
+    """Where to make the cluster's folder: the usual temporary folder, unless this process is root
+    and that folder is closed to other users (nbval's kernels get a private TMPDIR): the server
+    runs as the postgres user and must reach its data folder, so then the first world-traversable
+    system temporary folder."""
+    parent = tempfile.gettempdir()
+    if os.geteuid() != 0 or os.stat(parent).st_mode & stat.S_IXOTH:
+        return None
+    for candidate in ("/tmp", "/var/tmp"):
+        if os.path.isdir(candidate) and os.stat(candidate).st_mode & stat.S_IXOTH:
+            return candidate
+    return None
+
+
 def server_binaries_missing(bin_dir: Path = BIN_DIR) -> str | None:
     """None when the server binaries are installed, else what to do about it."""
     if all((bin_dir / name).is_file() for name in ("initdb", "pg_ctl", "postgres")):
@@ -152,7 +167,7 @@ class PostgresCluster:
         missing = server_binaries_missing(self.bin_dir)
         if missing:
             raise RuntimeError(missing)
-        self.folder = Path(tempfile.mkdtemp(prefix="dagster-etl-postgres-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="dagster-etl-postgres-", dir=_folder_parent()))
         atexit.register(self.stop)
         try:
             self._give_to_server_user(self.folder)
