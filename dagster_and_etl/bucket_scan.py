@@ -33,7 +33,7 @@ def object_key(prefix: str, partition_key: str) -> str:
 
 
 def list_entries(client, bucket: str, prefix: str, unusable: list[str], page_size: int = PAGE_SIZE) -> Iterator[Entry]:
-    """(name, mtime_ns, size, etag) of each landed CSV object directly under `prefix`, one
+    """(name, mtime_ns, size, etag, landed_ns) of each landed CSV object directly under `prefix`, one
     `list_objects_v2` page at a time (S3 returns at most 1,000 keys a page); the names that
     cannot be a partition key are appended to `unusable`."""
     pages = client.get_paginator("list_objects_v2").paginate(
@@ -43,7 +43,8 @@ def list_entries(client, bucket: str, prefix: str, unusable: list[str], page_siz
         for item in page.get("Contents", []):
             name = item["Key"][len(prefix) :]
             if usable_name(name, unusable):
-                yield name, timestamp_ns(item["LastModified"]), item["Size"], item["ETag"].strip('"')
+                modified = timestamp_ns(item["LastModified"])  # its mtime and when it landed
+                yield name, modified, item["Size"], item["ETag"].strip('"'), modified
 
 
 def read_object(client, bucket: str, key: str) -> tuple[bytes, FileVersion]:

@@ -6,6 +6,7 @@ exactly; the real-folder tests show that what the kernel does (`utime`, `cp -p`,
 `chmod`) is what the design assumes.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,8 +14,16 @@ import time
 
 import pytest
 
-from dagster_and_etl.file_scan import DIGEST_SIZE, FolderScan, LandedFile, encode_cursor, scan_folder
-from dagster_and_etl.watermark_cursor import FORMAT, WatermarkCursor, plan_tick, read_cursor
+from dagster_and_etl.file_scan import (
+    DIGEST_SIZE,
+    LEGACY_CURSOR_FORMAT,
+    FolderScan,
+    LandedFile,
+    encode_cursor,
+    pack_digests,
+    scan_folder,
+)
+from dagster_and_etl.watermark_cursor import FORMAT, LEGACY_FORMAT, WatermarkCursor, plan_tick, read_cursor
 
 S = 1_000_000_000  # one second in ns
 SETTLE = 10 * S
@@ -136,17 +145,58 @@ def test_a_clock_set_back_before_the_watermark_brings_it_back_to_the_horizon():
     assert read_cursor(plan.cursor).watermark_ns == 200 * S
 
 
-def test_a_chmod_behind_the_watermark_asks_again_for_the_same_run_key():
-    # chmod changes the change time, not the run key: the daemon skips the request.
+def test_every_landing_behind_the_watermark_is_requested_under_a_run_key_of_its_own():
+    # A chmod, a `cp -p` restore, a same-size same-mtime rewrite: the change time moves, the
+    # run key names it, and the daemon runs it (the load rewrites nothing if the bytes are the same).
     folder = Folder(landed("a", 100))
     first = tick(folder, None, now_s=101)
     cursor = tick(folder, first.cursor, now_s=200).cursor
     folder.put(landed("a", 201))  # same name, mtime and size: only the change time moved
     again = tick(folder, cursor, now_s=202)
-    assert [f.run_key for f in again.batch] == [f.run_key for f in first.batch]
-    # Within the window, the same key is not asked for twice.
-    folder.put(landed("a", 203))
+    assert names(again) == ["a"]
+    assert again.batch[0].run_key == "a.csv@1000000000:10:201000000000" != first.batch[0].run_key
+    # Within the window, the same landing is not asked for twice.
     assert tick(folder, again.cursor, now_s=204).batch == []
+    # The next landing is.
+    folder.put(landed("a", 205))
+    assert names(tick(folder, again.cursor, now_s=206)) == ["a"]
+
+
+def legacy_watermark_cursor(watermark_ns: int, files: list[LandedFile]) -> str:
+    """A cursor as the sensor stored it before run keys named the landing (`change-time/1`)."""
+    recent = pack_digests({f.legacy_digest for f in files})
+    return json.dumps({"format": LEGACY_FORMAT, "watermark_ns": watermark_ns, "recent": recent}, separators=(",", ":"))
+
+
+def test_a_stored_watermark_cursor_of_legacy_run_keys_upgrades_without_requesting_a_file_again():
+    in_window = [landed("a", 195), landed("b", 196)]
+    folder = Folder(landed("old", 100), *in_window, landed("new-since", 197))
+    plan = tick(folder, legacy_watermark_cursor(100 * S, in_window), now_s=198)
+    assert names(plan) == ["new-since"] and plan.warnings == []
+    assert folder.scanned_after == [100 * S]  # nothing behind the watermark is read
+    stored = read_cursor(plan.cursor)
+    assert not stored.legacy and stored.requested == {f.digest for f in [*in_window, plan.batch[0]]}
+    # Once upgraded, the legacy keys mean nothing: a restore of `a` (same mtime and size) is requested.
+    folder.put(landed("a", 199))
+    assert names(tick(folder, plan.cursor, now_s=200)) == ["a"]
+
+
+def test_a_stored_digest_set_of_legacy_run_keys_upgrades_without_requesting_a_file_again():
+    requested = [landed("a", 100), landed("b", 110)]
+    folder = Folder(*requested, landed("new-since", 150))
+    legacy = json.dumps({"format": LEGACY_CURSOR_FORMAT, "digests": pack_digests({f.legacy_digest for f in requested})})
+    plan = tick(folder, legacy, now_s=200)
+    assert names(plan) == ["new-since"] and plan.warnings == []
+    assert names(tick(folder, plan.cursor, now_s=300)) == []
+
+
+def test_the_quiet_cursor_is_73_bytes():
+    now = 1_800_000_000  # a change time of today's size (19 digits in ns)
+    folder = Folder(*(landed(f"f{i}", now + i) for i in range(50)))
+    first = tick(folder, None, now_s=now + 60, max_runs=100)
+    quiet = tick(folder, first.cursor, now_s=now + 120)
+    assert quiet.batch == [] and read_cursor(quiet.cursor).requested == frozenset()
+    assert len(quiet.cursor.encode()) == 73, quiet.cursor
 
 
 def test_the_digest_set_cursor_upgrades_without_losing_or_repeating_a_file():
