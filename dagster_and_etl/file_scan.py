@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
+from dagster_and_etl.dagster_private import INVALID_PARTITION_SUBSTRINGS
 
 CSV_SUFFIX = ".csv"
 DIGEST_SIZE = 7
