@@ -12,8 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_and_etl import settings
-from dagster_and_etl import automation
+from dagster_and_etl import automation, settings
 from dagster_and_etl.defs.resources import build_resources
 
 

@@ -38,6 +38,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -739,7 +740,7 @@ def test_a_file_moved_away_and_back_unchanged_is_loaded_again_and_rewrites_nothi
     assert last_materialization(loop.instance)["unchanged"].value is True
 
 
-def last_materialization(instance: dg.DagsterInstance) -> dict:
+def last_materialization(instance: dg.DagsterInstance) -> Mapping[str, Any]:
     [event] = instance.fetch_materializations(dg.AssetKey(DYNAMIC_TABLE), limit=1).records
     return event.asset_materialization.metadata
 

@@ -7,7 +7,9 @@ late, replaced and partial objects, the per-tick cap, an unreadable cursor, pagi
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -201,7 +203,7 @@ def test_with_no_bucket_configured_the_sensor_skips_and_says_what_to_set(tmp_pat
 # ---- Every version that lands is loaded (issue 22) -------------------------------------------
 
 
-def materializations(loop: DaemonLikeLoop) -> list[dict]:
+def materializations(loop: DaemonLikeLoop) -> list[Mapping[str, Any]]:
     """The S3 asset's materializations' metadata, newest first."""
     records = loop.instance.fetch_materializations(dg.AssetKey(S3_TABLE), limit=100).records
     return [record.asset_materialization.metadata for record in records]
