@@ -611,8 +611,8 @@ common: dict[str, Any] = dict(
     queued=False,
 )
 @example(history=[Junk(kind) for kind in JUNK_KINDS] + [Tick()], max_runs=100, queued=False)
-# Found when the run key left out the change time: a `cp -p` restore and a same-size rewrite that
-# puts the mtime back had an old run key, and the daemon skipped them (the table kept older rows).
+# Lost while the run key left out the change time (issue 22): a `cp -p` restore and a same-size
+# rewrite that puts the mtime back had a run key already run, and the daemon skipped them.
 @example(
     history=[
         Land("2018-01-22", 0),

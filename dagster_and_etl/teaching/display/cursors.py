@@ -25,7 +25,8 @@ def format_timestamp(seconds: float) -> str:
 
 
 def describe_file(file: LandedFile) -> str:
-    """A run key for people: `name (mtime …, N bytes)` instead of `name@<ns>:<size>`."""
+    """A run key for people: `name (mtime …, N bytes)` instead of `name@<ns>:<size>:<change time ns>`
+    (a run key itself, with its landing numbered: `display.run_keys.RunKeyNames`)."""
     return f"{file.name} (mtime {format_timestamp(file.mtime_ns / 1e9)}, {file.size} bytes)"
 
 
