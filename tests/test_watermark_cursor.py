@@ -274,8 +274,10 @@ def test_late_replaced_atomically_replaced_and_restored_files_are_all_found(tmp_
     subprocess.run(["cp", "-p", str(backup), str(folder / "restored.csv")], check=True)
     plan = real_tick(folder, cursor, 0.05)
     assert sorted(f.partition_key for f in plan.batch) == ["atomic", "late", "replaced", "restored"]
-    # The restored file has its old run key (the daemon skips it until it is touched, see docs).
-    assert next(f for f in plan.batch if f.partition_key == "restored").mtime_ns == 1_500_000_000 * S
+    # The restored file has its old mtime and size, and a run key of its own: its landing's.
+    restored = next(f for f in plan.batch if f.partition_key == "restored")
+    assert restored.mtime_ns == 1_500_000_000 * S
+    assert restored.run_key == f"restored.csv@{1_500_000_000 * S}:3:{os.stat(folder / 'restored.csv').st_ctime_ns}"
 
 
 def test_a_chmod_on_a_real_file_moves_its_change_time(tmp_path):
@@ -283,6 +285,26 @@ def test_a_chmod_on_a_real_file_moves_its_change_time(tmp_path):
     cursor = settled(tmp_path, real_tick(tmp_path, None, 0.05).cursor)
     os.chmod(tmp_path / "a.csv", 0o600)
     assert [f.partition_key for f in real_tick(tmp_path, cursor, 0.05).batch] == ["a"]
+
+
+@pytest.mark.parametrize("change", ["chmod", "hard link", "mv away and back"])
+def test_a_landing_of_the_same_content_gets_a_new_run_key(tmp_path, change):
+    # What the load then does with it (no row replaced): tests/test_warehouse_versions.py.
+    folder, path = tmp_path / "source", tmp_path / "source" / "a.csv"
+    folder.mkdir()
+    write(path, "v1\n", mtime_s=1_500_000_000)
+    first = real_tick(folder, None, 0.05)
+    cursor = settled(folder, first.cursor)
+    if change == "chmod":
+        os.chmod(path, 0o600)
+    elif change == "hard link":
+        os.link(path, tmp_path / "elsewhere.csv")  # outside the folder: the inode's change time moves
+    else:
+        os.rename(path, tmp_path / "away.csv")
+        os.rename(tmp_path / "away.csv", path)
+    [again] = real_tick(folder, cursor, 0.05).batch
+    assert (again.mtime_ns, again.size) == (first.batch[0].mtime_ns, first.batch[0].size)
+    assert again.run_key != first.batch[0].run_key
 
 
 def test_a_file_written_right_after_the_clock_was_read_is_ahead_of_the_horizon(tmp_path):
