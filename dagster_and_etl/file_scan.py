@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from dagster_and_etl.dagster_private import INVALID_PARTITION_SUBSTRINGS
+# Dagster's private name, taken here and not from dagster_private (which names it too): importing
+# dagster_private loads the event log storage (SQLAlchemy, about 0.4 s) into every import of the scan.
+from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
 
 CSV_SUFFIX = ".csv"
 DIGEST_SIZE = 7

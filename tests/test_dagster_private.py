@@ -65,7 +65,9 @@ def test_evaluate_tick_still_returns_the_named_type():
     assert isinstance(data, dagster_private.SensorExecutionData)
 
 
-NOT_YET_MOVED: set[str] = set()
+# file_scan.py imports INVALID_PARTITION_SUBSTRINGS itself: dagster_private loads the event log
+# storage (SQLAlchemy, about 0.4 s), which the scan (every import of the definitions) does not need.
+NOT_YET_MOVED = {"dagster_and_etl/file_scan.py"}
 
 
 def test_no_other_module_imports_dagster_private_names():
