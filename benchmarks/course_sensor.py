@@ -32,7 +32,7 @@ COURSE_SENSOR_NAME = "course_sensor"
 def build_course_sensor(folder: Path) -> dg.SensorDefinition:
     folder = Path(folder)
 
-    @dg.sensor(name=COURSE_SENSOR_NAME, job=import_dynamic_partition_job)
+    @dg.sensor(name=COURSE_SENSOR_NAME, target=import_dynamic_partition_job)
     def course_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         previous_state = json.loads(context.cursor) if context.cursor else {}
         current_state = {}

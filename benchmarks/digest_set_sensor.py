@@ -23,7 +23,7 @@ DIGEST_SET_SENSOR_NAME = "digest_set_sensor"
 )
 def digest_set_sensor(context: dg.SensorEvaluationContext, source: SourceFolder) -> dg.SensorResult:
     plan = plan_digest_tick(
-        context.cursor, lambda seen: scan_changes(source.folder, seen), settings.max_runs_per_tick()
+        context.cursor, lambda seen, legacy: scan_changes(source.folder, seen, legacy), settings.max_runs_per_tick()
     )
     return request_changes(context, plan, str(source.folder), file_partitions)
 

@@ -65,6 +65,7 @@ from dagster_and_etl.defs.jobs import import_dynamic_partition_job
 from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.defs.resources import SourceFolder
 from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.file_scan import run_key
 from dagster_and_etl.sample_data import stamp
 from dagster_and_etl.teaching.simulation.run_loop import evaluate_sensor
 
@@ -154,10 +155,13 @@ def settle(contenders: Contenders, file_count: int) -> dict[str, str]:
 
 def check_missed_nothing(contenders: Contenders, cursor: str, scratch: Path) -> dict[str, bool]:
     """A late file, a file rewritten in place (same size and mtime), one replaced atomically and
-    a restored older copy (`cp -p`): does one reference tick request all four?"""
+    a restored older copy (`cp -p`): does one reference tick request all four, the restored copy
+    under a run key the daemon has not run (its landing's, not the copy it restores)?"""
     restored, in_place, atomic = (contenders.folder / generated_file_name(i) for i in (1, 2, 3))
     backup = scratch / "backup.csv"
     shutil.copy2(restored, backup)
+    before = restored.stat()
+    key_before = run_key(restored.name, before.st_mtime_ns, before.st_size, landed_ns=before.st_ctime_ns)
     kept = {path: path.stat().st_mtime_ns for path in (in_place, atomic)}
     late = contenders.folder / LATE_FILE_NAME
     late.write_bytes(GENERATED_FILE_TEXT)
@@ -169,7 +173,8 @@ def check_missed_nothing(contenders: Contenders, cursor: str, scratch: Path) -> 
     os.replace(staged, atomic)
     subprocess.run(["cp", "-p", str(backup), str(restored)], check=True)
     try:
-        requested = {r.tags["source_file"] for r in contenders.reference(cursor).run_requests}
+        keys = {r.tags["source_file"]: r.run_key for r in contenders.reference(cursor).run_requests}
+        requested = set(keys)
     finally:
         late.unlink()
         for path in (in_place, atomic):
@@ -180,6 +185,7 @@ def check_missed_nothing(contenders: Contenders, cursor: str, scratch: Path) -> 
         "replaced_file_detected": in_place.name in requested,
         "atomically_replaced_file_detected": atomic.name in requested,
         "restored_file_detected": restored.name in requested,
+        "restored_file_has_a_new_run_key": keys.get(restored.name, key_before) != key_before,
     }
 
 
@@ -300,6 +306,7 @@ DETECTED = (
     "replaced_file_detected",
     "atomically_replaced_file_detected",
     "restored_file_detected",
+    "restored_file_has_a_new_run_key",
 )
 
 

@@ -4,8 +4,12 @@ The same rules as `file_scan` for a folder: an object's name (its key without th
 be a finished CSV whose stem can be a partition key; objects in "subfolders" (keys with a `/`
 after the prefix) are not landed files. An object is listed only once its upload is complete
 (a single PUT, or the CompleteMultipartUpload of a multipart upload), so a half-uploaded object
-is never seen. Its run key adds the ETag to `name@mtime_ns:size`: S3's LastModified has whole
-seconds, so a replacement of the same size within the same second differs only by its content.
+is never seen. Its run key is `name@mtime_ns:size:etag`, the mtime being LastModified, which every
+upload or copy sets to now: an object uploaded again with the same bytes, or an older version
+copied back over it, is a new landing with a key of its own. The ETag is there because
+LastModified has whole seconds: a replacement of the same size within the same second differs
+only by its content. (Three uploads within one second, the last undoing the middle one, give the
+last the first's key: the one limit left, docs/reliability.md.)
 
 LastModified is not when an object became listable: for a multipart upload it is when the upload
 was *initiated* (see docs/reliability.md). Nothing here orders objects by time to decide what is
@@ -35,7 +39,7 @@ def object_key(prefix: str, partition_key: str) -> str:
 
 
 def list_entries(client, bucket: str, prefix: str, unusable: list[str], page_size: int = PAGE_SIZE) -> Iterator[Entry]:
-    """(name, mtime_ns, size, etag) of each landed CSV object directly under `prefix`, one
+    """(name, mtime_ns, size, etag, landed_ns) of each landed CSV object directly under `prefix`, one
     `list_objects_v2` page at a time (S3 returns at most 1,000 keys a page); the names that
     cannot be a partition key are appended to `unusable`."""
     pages = client.get_paginator("list_objects_v2").paginate(
@@ -45,7 +49,8 @@ def list_entries(client, bucket: str, prefix: str, unusable: list[str], page_siz
         for item in page.get("Contents", []):
             name = item["Key"][len(prefix) :]
             if usable_name(name, unusable):
-                yield name, timestamp_ns(item["LastModified"]), item["Size"], item["ETag"].strip('"')
+                modified = timestamp_ns(item["LastModified"])  # its mtime and when it landed
+                yield name, modified, item["Size"], item["ETag"].strip('"'), modified
 
 
 def landed_name(prefix: str, key: str, unusable: list[str]) -> str | None:

@@ -4,7 +4,7 @@
 
 (without the setting, a file that lands during an automation tick can be missed: see
 docs/reliability.md). Then turn on `file_event_sensor` (it records each landed file) and `automation_condition_sensor`
-(it evaluates the assets' conditions and launches their runs). See `defs/automation.py` and
+(it evaluates the assets' conditions and launches their runs). See `automation.py` and
 lesson 06. The reference project (`dagster_and_etl.definitions`) is unchanged.
 """
 
@@ -12,8 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_and_etl import settings
-from dagster_and_etl.defs import automation
+from dagster_and_etl import automation, settings
 from dagster_and_etl.defs.resources import build_resources
 
 

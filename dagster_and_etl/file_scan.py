@@ -1,7 +1,11 @@
 """What a landing-zone sensor sees: the landed CSV files of a folder, and the run-key digests.
 
-A file is identified by its *run key* `name@mtime_ns:size`: a new file, a late file with an
-old mtime and a file replaced in place all have a run key the sensor has not requested yet.
+A file is identified by its *run key*, which names one landing of it: `name@mtime_ns:size:landing`,
+where `landing` is a file's change time (`st_ctime_ns`, set to now by the kernel on every
+write, copy, rename, restore, chmod or new hard link) and an object's ETag (its LastModified is
+already the mtime field). A new file, a late file with an old mtime, a file replaced in place and
+an older version restored with `cp -p` all have a run key the sensor has not requested yet; only a
+repeat of the same landing has the same key, and the daemon skips it.
 
 The folder sensor keeps a change-time watermark (`watermark_cursor`); `scan_folder(folder,
 changed_after_ns=...)` is its scan, which reads nothing but the directory and each entry's stat
@@ -11,6 +15,11 @@ file is still there (`encode_cursor`, about 9.3 bytes a file once base64-encoded
 when files go away. A digest collision could hide one changed file; at 100,000 files the chance
 per change is about 1 in 10^12. The digest set is also the folder sensor's previous cursor, which
 `watermark_cursor` upgrades.
+
+Cursors stored before run keys named the landing (formats `.../1`) hold digests of the *legacy*
+key `name@mtime_ns:size` (`legacy_run_key`): a tick that reads one counts a file whose legacy
+digest is there as requested, once, and stores the new keys' digests, so the upgrade requests no
+file again (`LandedFile.legacy_digest`).
 """
 
 from __future__ import annotations
@@ -25,11 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+# Dagster's private name, taken here and not from dagster_private (which names it too): importing
+# dagster_private loads the event log storage (SQLAlchemy, about 0.4 s) into every import of the scan.
 from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
 
 CSV_SUFFIX = ".csv"
 DIGEST_SIZE = 7
-CURSOR_FORMAT = "run-key-digests/1"
+CURSOR_FORMAT = "run-key-digests/2"
+# The digest set stored before run keys named the landing: its digests are of `legacy_run_key`s.
+LEGACY_CURSOR_FORMAT = "run-key-digests/1"
 NO_WATERMARK = -1  # a change time before every file's: "all of them"
 # On POSIX, st_ctime is the inode's change time, which the kernel sets to now on every write,
 # rename or restore; on Windows (Python 3.11) it is the creation time, which a rewrite in place
@@ -47,8 +60,9 @@ class LandedFile:
     same second with the same size still gets a new run key. Files have none.
 
     `landed_ns` is when this version landed: a file's change time (`st_ctime_ns`, see
-    `FileVersion`), an object's LastModified; 0 where it is not known. It is not part of the run
-    key (see `watermark_cursor`), nor of a `LandedFile`'s equality."""
+    `FileVersion`), an object's LastModified; 0 where it is not known. A file's run key ends with
+    it (so every landing has a key of its own); an object's ends with its ETag instead. It is not
+    part of a `LandedFile`'s equality."""
 
     name: str
     mtime_ns: int
@@ -62,11 +76,16 @@ class LandedFile:
 
     @property
     def run_key(self) -> str:
-        return run_key(self.name, self.mtime_ns, self.size, self.etag)
+        return run_key(self.name, self.mtime_ns, self.size, self.etag, self.landed_ns)
 
     @property
     def digest(self) -> bytes:
         return run_key_digest(self.run_key)
+
+    @property
+    def legacy_digest(self) -> bytes:
+        """The digest of the run key this file had before keys named the landing (see the module)."""
+        return run_key_digest(legacy_run_key(self.name, self.mtime_ns, self.size, self.etag))
 
 
 @dataclass(frozen=True)
@@ -103,8 +122,19 @@ def read_landed_file(path: Path) -> tuple[bytes, FileVersion]:
     return raw, FileVersion(path.name, after.st_mtime_ns, after.st_size, landed_ns=after.st_ctime_ns)
 
 
-def run_key(name: str, mtime_ns: int, size: int, etag: str = "") -> str:
-    """`name@mtime_ns:size`, and `:etag` for an object that has one."""
+def run_key(name: str, mtime_ns: int, size: int, etag: str = "", landed_ns: int = 0) -> str:
+    """The key of one landing: `name@mtime_ns:size:etag` for an object (its LastModified, the
+    mtime, says when it landed; the ETag, what), `name@mtime_ns:size:landed_ns` for a file (the
+    change time, which every landing sets to now). A file whose landing time is not known (0)
+    keeps the legacy key `name@mtime_ns:size`."""
+    key = f"{name}@{mtime_ns}:{size}"
+    if etag:
+        return f"{key}:{etag}"
+    return f"{key}:{landed_ns}" if landed_ns else key
+
+
+def legacy_run_key(name: str, mtime_ns: int, size: int, etag: str = "") -> str:
+    """The run key before keys named a file's landing: `name@mtime_ns:size` (an object's is unchanged)."""
     key = f"{name}@{mtime_ns}:{size}"
     return f"{key}:{etag}" if etag else key
 
@@ -141,7 +171,8 @@ def _broken_key_rule(key: str) -> str | None:
     return None
 
 
-Entry = tuple  # (name, mtime_ns, size) or (name, mtime_ns, size, etag): the fields of a LandedFile
+# (name, mtime_ns, size, etag, landed_ns): the fields of a LandedFile (etag "" for a file)
+Entry = tuple[str, int, int, str, int]
 
 
 def usable_name(name: str, unusable: list[str]) -> bool:
@@ -207,29 +238,33 @@ class Changes(NamedTuple):
     unusable: list[str]  # landed CSV names that cannot be a partition key
 
 
-def find_changes(entries: Iterable[Entry], seen: set[bytes], unusable: list[str]) -> Changes:
+def find_changes(entries: Iterable[Entry], seen: set[bytes], unusable: list[str], legacy: bool = False) -> Changes:
     """`Changes` of a listing (`entries`, which append the unusable names they skip to
     `unusable`) against the digests `seen`. Used by the bucket sensor and the file event sensor.
 
     Each file is digested once, and only changed files become `LandedFile`s: at 100,000
-    unchanged files that is most of a tick's cost beyond listing the folder.
+    unchanged files that is most of a tick's cost beyond listing the folder. With `legacy` (a
+    cursor stored before keys named the landing), a file whose legacy key's digest is in `seen`
+    is unchanged too, and `still_present` holds its new key's digest: the upgrade, once.
     """
     changed: list[LandedFile] = []
     still_present: set[bytes] = set()
-    for entry in entries:
-        digest = run_key_digest(run_key(*entry))
-        if digest in seen:
+    for name, mtime_ns, size, etag, landed_ns in entries:
+        digest = run_key_digest(run_key(name, mtime_ns, size, etag, landed_ns))
+        if digest in seen or (legacy and run_key_digest(legacy_run_key(name, mtime_ns, size, etag)) in seen):
             still_present.add(digest)
         else:
-            changed.append(LandedFile(*entry))
+            changed.append(LandedFile(name, mtime_ns, size, etag, landed_ns=landed_ns))
     return Changes(changed, still_present, unusable)
 
 
-def scan_changes(folder: Path, seen: set[bytes]) -> Changes:
+def scan_changes(folder: Path, seen: set[bytes], legacy: bool = False) -> Changes:
     """`find_changes` over every landed CSV of `folder`."""
     unusable: list[str] = []
-    entries = ((name, stat.st_mtime_ns, stat.st_size) for name, stat in _usable_entries(folder, unusable))
-    return find_changes(entries, seen, unusable)
+    entries = (
+        (name, stat.st_mtime_ns, stat.st_size, "", stat.st_ctime_ns) for name, stat in _usable_entries(folder, unusable)
+    )
+    return find_changes(entries, seen, unusable, legacy)
 
 
 def pack_digests(digests: Iterable[bytes]) -> str:
@@ -264,16 +299,24 @@ def decode_cursor(cursor: str | None) -> tuple[set[bytes], str | None]:
     An empty cursor means a first tick. A cursor that cannot be read (garbage, or the course
     sensor's `{filename: mtime}` format) is discarded with a warning: every file present is
     then requested again under its run key, and the daemon skips the runs it already made.
+    A digest set of the legacy format is read too (`decode_cursor_and_format` tells which).
     """
+    digests, warning, _legacy = decode_cursor_and_format(cursor)
+    return digests, warning
+
+
+def decode_cursor_and_format(cursor: str | None) -> tuple[set[bytes], str | None, bool]:
+    """`decode_cursor`, and whether the cursor is a digest set stored before run keys named a
+    file's landing (its digests are of legacy keys)."""
     if not cursor:
-        return set(), None
+        return set(), None, False
     try:
         state = json.loads(cursor)
-        if not isinstance(state, dict) or state.get("format") != CURSOR_FORMAT:
+        if not isinstance(state, dict) or state.get("format") not in (CURSOR_FORMAT, LEGACY_CURSOR_FORMAT):
             raise ValueError("not in this sensor's format")
-        return unpack_digests(state["digests"]), None
+        return unpack_digests(state["digests"]), None, state["format"] == LEGACY_CURSOR_FORMAT
     except (ValueError, KeyError, TypeError) as err:
-        return set(), unreadable_cursor_warning(cursor, err)
+        return set(), unreadable_cursor_warning(cursor, err), False
 
 
 @dataclass(frozen=True)
@@ -304,16 +347,21 @@ def kept_or_reencoded_cursor(
 
 
 def plan_digest_tick(
-    stored_cursor: str | None, scan_changes: Callable[[set[bytes]], Changes], max_runs: int
+    stored_cursor: str | None, scan_changes: Callable[[set[bytes], bool], Changes], max_runs: int
 ) -> TickPlan:
     """One tick of the digest-set design: every file whose run key is not in the cursor is
-    pending, oldest mtime first; the cursor records the batch requested and nothing beyond it."""
-    seen, warning = decode_cursor(stored_cursor)
-    changes = scan_changes(seen)
+    pending, oldest mtime first; the cursor records the batch requested and nothing beyond it.
+
+    `scan_changes(seen, legacy)` lists the zone; `legacy` is true once, for a cursor stored
+    before run keys named the landing, whose digests it matches by the legacy keys."""
+    seen, warning, legacy = decode_cursor_and_format(stored_cursor)
+    changes = scan_changes(seen, legacy)
     pending = sorted(changes.changed, key=lambda f: (f.mtime_ns, f.name))
     batch = pending[:max_runs]
     if batch:
         cursor = encode_cursor(changes.still_present | {f.digest for f in batch})
+    elif legacy:
+        cursor = encode_cursor(changes.still_present)  # upgraded: the new keys' digests
     else:
         cursor = kept_or_reencoded_cursor(stored_cursor, seen, changes.still_present, warning)
     return TickPlan(batch, len(pending), changes.unusable, cursor, [warning] if warning else [])

@@ -31,10 +31,16 @@ The settle window is what makes this safe where a bare timestamp high-water mark
   already ran. See docs/reliability.md for where the guarantee does not hold (Windows, network
   file systems, a large step while no tick runs).
 
-The change time is not part of the run key: a chmod, chown or new hard link changes it without
-changing the content. Such a file behind the watermark is requested again, and the daemon skips
-it by its run key; a restored older version (`cp -p`) is requested too, and skipped for the same
-reason until it is touched (the documented limit of run keys, docs/reliability.md).
+The change time is part of a file's run key (`file_scan.run_key`): every landing has a key of
+its own, so a restored older version (`cp -p`) or a rewrite that keeps the size and puts the
+mtime back is requested and loaded. A chmod, chown, new hard link or `mv` away and back changes
+the change time without changing the content: such a file is requested again too, and its load
+finds the bytes it already loaded and rewrites nothing (`warehouse.replace_partition`).
+
+A cursor stored before run keys named the landing (`change-time/1`, or the digest set
+`run-key-digests/1`) holds digests of legacy keys `name@mtime_ns:size`: its first tick counts a
+file ahead of the watermark whose legacy digest is there as requested (the legacy digest is
+computed only for those files, and only on that tick), and stores the new keys' digests.
 """
 
 from __future__ import annotations
@@ -48,6 +54,9 @@ from dagster_and_etl.file_scan import (
     CURSOR_FORMAT as DIGEST_SET_FORMAT,
 )
 from dagster_and_etl.file_scan import (
+    LEGACY_CURSOR_FORMAT as LEGACY_DIGEST_SET_FORMAT,
+)
+from dagster_and_etl.file_scan import (
     NO_WATERMARK,
     FolderScan,
     TickPlan,
@@ -56,7 +65,9 @@ from dagster_and_etl.file_scan import (
     unreadable_cursor_warning,
 )
 
-FORMAT = "change-time/1"
+FORMAT = "change-time/2"
+# The watermark cursor stored before run keys named the landing: `recent` holds legacy digests.
+LEGACY_FORMAT = "change-time/1"
 
 
 def clock_ns() -> int:
@@ -81,11 +92,13 @@ class WatermarkCursor:
 class StoredCursor:
     """A cursor as a tick reads it. `requested` are the run-key digests known to be requested:
     the window's, or every digest of a digest-set cursor being upgraded (its files are compared
-    by run key once, on the first tick, and the watermark takes over)."""
+    by run key once, on the first tick, and the watermark takes over). `legacy`: the digests are
+    of legacy run keys (`name@mtime_ns:size`), from a cursor stored before keys named the landing."""
 
     watermark_ns: int = NO_WATERMARK
     requested: frozenset[bytes] = frozenset()
     warning: str | None = None
+    legacy: bool = False
 
 
 def read_cursor(cursor: str | None) -> StoredCursor:
@@ -96,14 +109,16 @@ def read_cursor(cursor: str | None) -> StoredCursor:
         return StoredCursor()
     try:
         state = json.loads(cursor)
-        if not isinstance(state, dict) or state.get("format") not in (FORMAT, DIGEST_SET_FORMAT):
+        kind = state.get("format") if isinstance(state, dict) else None
+        if kind not in (FORMAT, LEGACY_FORMAT, DIGEST_SET_FORMAT, LEGACY_DIGEST_SET_FORMAT):
             raise ValueError("not in this sensor's format")
-        if state["format"] == DIGEST_SET_FORMAT:
-            return StoredCursor(requested=frozenset(unpack_digests(state["digests"])))
+        legacy = kind in (LEGACY_FORMAT, LEGACY_DIGEST_SET_FORMAT)
+        if kind in (DIGEST_SET_FORMAT, LEGACY_DIGEST_SET_FORMAT):
+            return StoredCursor(requested=frozenset(unpack_digests(state["digests"])), legacy=legacy)
         watermark = state["watermark_ns"]
         if type(watermark) is not int:
             raise ValueError("the watermark is not a whole number")
-        return StoredCursor(watermark, frozenset(unpack_digests(state["recent"])))
+        return StoredCursor(watermark, frozenset(unpack_digests(state["recent"])), legacy=legacy)
     except (ValueError, KeyError, TypeError) as err:
         return StoredCursor(warning=unreadable_cursor_warning(cursor, err))
 
@@ -131,7 +146,10 @@ def plan_tick(
         floor = horizon
 
     found = scan(floor)
-    pending = sorted((f for f in found.landed if f.digest not in stored.requested), key=lambda f: (f.landed_ns, f.name))
+    requested = set(stored.requested)
+    if stored.legacy:  # the upgrade, once: a file requested under its legacy key is requested
+        requested |= {f.digest for f in found.landed if f.legacy_digest in stored.requested}
+    pending = sorted((f for f in found.landed if f.digest not in requested), key=lambda f: (f.landed_ns, f.name))
     batch = pending[:max_runs]
     # Every file changed at or before `limit` is requested once this batch is: the horizon, or
     # just before the first change time the cap leaves waiting (so a tie is never cut).
@@ -139,6 +157,6 @@ def plan_tick(
     # The watermark is the newest change time up to `limit`, a file's own, never the clock's: the
     # cursor then depends on the folder alone (evaluated twice, or on a quiet tick, it is the same).
     watermark = max((f.landed_ns for f in found.landed if f.landed_ns <= limit), default=floor)
-    requested = stored.requested | {f.digest for f in batch}
+    requested |= {f.digest for f in batch}
     recent = frozenset(f.digest for f in found.landed if f.landed_ns > watermark and f.digest in requested)
     return TickPlan(batch, len(pending), found.unusable, WatermarkCursor(watermark, recent).encode(), warnings)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from dagster_and_etl.dagster_private import record_pool_default_limit
 from dagster_and_etl.warehouse import WRITER_POOL
 
 
 def record_writer_pool(instance: dg.DagsterInstance) -> int:
     """Give the instance's duckdb pool its default limit now; returns the pool's slot count."""
-    instance.event_log_storage.initialize_concurrency_limit_to_default(WRITER_POOL)
-    return instance.event_log_storage.get_concurrency_info(WRITER_POOL).slot_count
+    return record_pool_default_limit(instance, WRITER_POOL)
 
 
 if __name__ == "__main__":

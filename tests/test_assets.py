@@ -36,7 +36,7 @@ def test_daily_partition_loads_its_file(workspace):
     assert materialization.metadata["dagster/row_count"] == dg.MetadataValue.int(8)
     # The version loaded, in the materialization and on every row: the file's run key.
     stat = os.stat(workspace.source / "2018-01-22.csv")
-    version = run_key("2018-01-22.csv", stat.st_mtime_ns, stat.st_size)
+    version = run_key("2018-01-22.csv", stat.st_mtime_ns, stat.st_size, landed_ns=stat.st_ctime_ns)
     assert materialization.metadata["source_version"].value == version
     assert (materialization.metadata["source_mtime_ns"].value, materialization.metadata["source_size"].value) == (
         stat.st_mtime_ns,
@@ -44,6 +44,8 @@ def test_daily_partition_loads_its_file(workspace):
     )
     assert set(rows.source_version) == {version}
     assert set(rows.source_landed_ns) == {stat.st_ctime_ns}
+    assert materialization.metadata["unchanged"].value is False
+    assert set(rows.source_digest) == {materialization.metadata["source_sha256"].value}
     [check] = result.get_asset_check_evaluations()
     assert (check.check_name, check.passed) == (VALID_FILE_CHECK, True)
     assert check.metadata["rows"].value == 8

@@ -3,11 +3,13 @@ DuckDB; runs requested together, their steps taking the duckdb pool's one slot i
 dagster.yaml), all load their files. Once on SQLite storage (`dagster dev`'s default), once on
 PostgreSQL (the shipped dagster_postgres.yaml, over a throwaway cluster on 127.0.0.1)."""
 
+import shutil
 import uuid
 
 import pytest
 
 from dagster_and_etl import settings, warehouse
+from dagster_and_etl.csv_format import read_source_text
 from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.sample_data import day_csv, source_days
 from dagster_and_etl.teaching.live.daemon_view import DaemonView, wait_until
@@ -82,6 +84,50 @@ def test_daemon_launches_a_run_for_a_landed_file_and_its_rows_reach_duckdb(tmp_p
         assert len(records) == 3 and all(r.dagster_run.status.value == "SUCCESS" for r in records)
         # The runs were stored where the instance config said.
         assert storage == ("PostgresRunStorage" if postgres_env else "SqliteRunStorage"), storage
+    finally:
+        server.stop()
+    assert live_processes_in_group(pgid) == [], "dagster dev left processes behind"
+
+
+def test_a_backup_restored_with_cp_p_is_loaded_by_the_daemon(tmp_path):
+    """A file, then a corrected version of it, then the first put back with `cp -p` (its old name,
+    mtime and size): the daemon runs the restored landing under a run key of its own, and the
+    table ends with the first version's rows."""
+    data_root = tmp_path / "data"
+    source = settings.source_dir(data_root)
+    source.mkdir(parents=True)
+    database = settings.database_path(data_root)
+    day = source_days()[0]
+    path, backup = source / f"{day.isoformat()}.csv", tmp_path / "backup.csv"
+    original, corrected = day_csv(day), day_csv(day, "corrected")
+
+    def prices() -> list[float] | None:
+        if not database.exists() or not warehouse.table_exists(database, warehouse.DYNAMIC_TABLE):
+            return None
+        return sorted(warehouse.read_table(database, warehouse.DYNAMIC_TABLE).share_price)
+
+    def expected(text: str) -> list[float]:
+        return sorted(read_source_text(path.name, text, day).share_price)
+
+    server = DagsterDevServer(data_root, settings.dagster_home(tmp_path), sensor_interval_seconds=1)
+    try:
+        server.start()
+        pgid = server.process.pid
+        server.start_sensor(dynamic_sensor.name)
+        path.write_text(original)
+        shutil.copy2(path, backup)
+        wait_until(lambda: prices() == expected(original), 300, "the first version's rows")
+        path.write_text(corrected)
+        wait_until(lambda: prices() == expected(corrected), 300, "the corrected version's rows")
+        shutil.copy2(backup, path)  # cp -p: the first version's content, mtime and size
+        wait_until(lambda: prices() == expected(original), 300, "the restored version's rows")
+        daemon = DaemonView(server.dagster_home)
+        try:
+            wait_until(daemon.runs_are_finished, 60, "the runs to finish")
+            records = daemon.instance.get_run_records()
+        finally:
+            daemon.close()
+        assert len(records) == 3 and all(r.dagster_run.status.value == "SUCCESS" for r in records)
     finally:
         server.stop()
     assert live_processes_in_group(pgid) == [], "dagster dev left processes behind"

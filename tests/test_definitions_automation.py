@@ -5,9 +5,8 @@ from datetime import datetime, timezone
 import dagster as dg
 import pytest
 
-from dagster_and_etl import warehouse
+from dagster_and_etl import automation, warehouse
 from dagster_and_etl.definitions_automation import build_definitions
-from dagster_and_etl.defs import automation
 from dagster_and_etl.teaching.display.automation import requested
 from dagster_and_etl.teaching.kernel.quiet import QUIET_RUN_CONFIG
 from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace

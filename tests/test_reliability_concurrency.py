@@ -177,7 +177,9 @@ def test_a_run_that_read_an_older_version_never_overwrites_a_newer_one(tmp_path,
     assert "landed before the version already loaded" in failure
 
     table = read_table(etl_settings.database_path(root), DYNAMIC_TABLE)
-    assert set(table["source_version"]) == {run_key(path.name, version_2.st_mtime_ns, version_2.st_size)}
+    assert set(table["source_version"]) == {
+        run_key(path.name, version_2.st_mtime_ns, version_2.st_size, landed_ns=version_2.st_ctime_ns)
+    }
     expected = read_source_file(path, FIRST_DAY).sort_values(["date", "share_price", "amount"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(table[expected.columns.tolist()], expected, check_dtype=False)
 

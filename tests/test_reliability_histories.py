@@ -1,8 +1,9 @@
 """Randomized arrival histories: no file is lost or loaded twice, whatever the order of events.
 
 Hypothesis generates histories of what happens in the source folder (new files, late files with
-an old mtime, files replaced in place, partial files renamed when complete, junk, deletions, a
-cursor that cannot be read) with sensor ticks in between; in half the examples runs wait in a
+an old mtime, files replaced in place, a backup restored with `cp -p`, a same-size rewrite that
+puts the mtime back, a chmod, partial files renamed when complete, junk, deletions, a cursor
+that cannot be read) with sensor ticks in between; in half the examples runs wait in a
 queue and execute later, as behind the daemon's run coordinator. The reference sensor is evaluated
 through `evaluate_tick` with the cursor carried from tick to tick, and the requested runs are
 executed the way the daemon does (`DaemonLikeLoop`: register partitions, skip run keys already
@@ -37,6 +38,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -89,6 +91,27 @@ class RewriteSameSecond(FileEvent):
 
     Real replacements change the mtime or the size; when the new content has the same size, the
     clock ticks on (an identical name, mtime and size cannot be told apart, see the docs)."""
+
+
+@dataclass(frozen=True)
+class Restore:
+    """A backup of `name.csv` is put back with `cp -p` (its old content, mtime and size): the
+    version that landed `back` landings ago (the oldest one when there were fewer)."""
+
+    name: str
+    back: int
+
+
+class RewriteKeepingMtime(FileEvent):
+    """`name.csv` is rewritten in place with `version`'s content and its mtime put back (`utime`):
+    with a version of the same size, only the change time says it is new."""
+
+
+@dataclass(frozen=True)
+class Chmod:
+    """`name.csv`'s mode changes: a new change time, the same content."""
+
+    name: str
 
 
 class StartPartial(FileEvent):
@@ -169,6 +192,9 @@ arrivals = st.one_of(
     st.builds(StartPartial, names, versions),
     st.builds(FinishPartial, names),
     st.builds(LandDuringScan, names, versions),
+    st.builds(Restore, names, st.sampled_from([1, 2])),
+    st.builds(RewriteKeepingMtime, names, versions),
+    st.builds(Chmod, names),
 )
 disturbances = st.one_of(
     st.builds(StepClock, st.sampled_from([-0.9, -0.5, 0.0, 0.5])),
@@ -220,6 +246,9 @@ class SourceFolderHistory:
         self.now = int(self.START.timestamp())
         self.oldest = self.now
         self.valid_texts: dict[str, set[str]] = {name: set() for name in NAMES}
+        # A `cp -p` backup of every version landed under each name, oldest first (outside the folder).
+        self.backups = Path(tempfile.mkdtemp(prefix="reliability-backups-"))
+        self.backed_up: dict[str, list[Path]] = {name: [] for name in NAMES}
 
     def _write(self, path: Path, text: str, mtime: int) -> None:
         path.write_text(text, encoding="utf-8", newline="")
@@ -242,7 +271,14 @@ class SourceFolderHistory:
         """Write version `version` of `name.csv` with modification time `mtime` (seconds)."""
         path = self.path(name)
         self._write(path, self._record(name, version), mtime)
+        self._back_up(path)
         return path
+
+    def _back_up(self, path: Path) -> None:
+        name = path.name[: -len(CSV_SUFFIX)]
+        backup = self.backups / f"{name}.{len(self.backed_up[name])}"
+        shutil.copy2(path, backup)  # `cp -p`: content and mtime
+        self.backed_up[name].append(backup)
 
     def apply(self, event) -> None:
         if isinstance(event, Land):
@@ -256,6 +292,18 @@ class SourceFolderHistory:
                 self.land(event.name, event.version, path.stat().st_mtime_ns // 1_000_000_000)
             else:
                 self.land(event.name, event.version, self._tick_clock())
+        elif isinstance(event, Restore):
+            backups = self.backed_up[event.name]
+            if backups:
+                shutil.copy2(backups[max(0, len(backups) - 1 - event.back)], self.path(event.name))
+        elif isinstance(event, RewriteKeepingMtime):
+            path = self.path(event.name)
+            if path.exists():
+                self.land(event.name, event.version, path.stat().st_mtime_ns // 1_000_000_000)
+        elif isinstance(event, Chmod):
+            path = self.path(event.name)
+            if path.exists():
+                path.chmod(path.stat().st_mode ^ 0o040)  # group read on or off
         elif isinstance(event, StartPartial):
             text = self._record(event.name, event.version)
             part = self.folder / f"{event.name}{CSV_SUFFIX}.part"
@@ -268,6 +316,7 @@ class SourceFolderHistory:
                 self._write(part, pending.read_text(encoding="utf-8"), self._tick_clock())
                 pending.unlink()
                 part.replace(self.path(event.name))
+                self._back_up(self.path(event.name))
         elif isinstance(event, Junk):
             self._add_junk(event.kind)
         elif isinstance(event, Delete):
@@ -424,6 +473,7 @@ def check_history(instance: dg.DagsterInstance, loop_class: type[DaemonLikeLoop]
     tuning = {etl_settings.MAX_RUNS_PER_TICK_ENV: str(max_runs), etl_settings.SENSOR_SETTLE_ENV: str(SETTLE_SECONDS)}
     previous = {name: os.environ.get(name) for name in tuning}
     os.environ.update(tuning)
+    folder = None
     try:
         folder = SourceFolderHistory(etl_settings.source_dir(root))
         loop = loop_class(build_definitions(root), instance)
@@ -464,6 +514,8 @@ def check_history(instance: dg.DagsterInstance, loop_class: type[DaemonLikeLoop]
             else:
                 os.environ[name] = value
         shutil.rmtree(root, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder.backups, ignore_errors=True)
 
 
 def assert_outcome(instance, loop: DaemonLikeLoop, folder: SourceFolderHistory, database: Path, may_ask_again: bool):
@@ -559,6 +611,32 @@ common: dict[str, Any] = dict(
     queued=False,
 )
 @example(history=[Junk(kind) for kind in JUNK_KINDS] + [Tick()], max_runs=100, queued=False)
+# Lost while the run key left out the change time (issue 22): a `cp -p` restore and a same-size
+# rewrite that puts the mtime back had a run key already run, and the daemon skipped them.
+@example(
+    history=[
+        Land("2018-01-22", 0),
+        Tick(),
+        Settle(),
+        Tick(),
+        Land("2018-01-22", 1),
+        Tick(),
+        Restore("2018-01-22", 1),
+        Tick(),
+    ],
+    max_runs=1,
+    queued=False,
+)
+@example(
+    history=[Land("2018-01-22", 0), Tick(), RewriteKeepingMtime("2018-01-22", 1), Tick(), Chmod("2018-01-22"), Tick()],
+    max_runs=1,
+    queued=False,
+)
+@example(
+    history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", 1), Restore("2018-01-22", 1), RunQueue(), Tick()],
+    max_runs=1,
+    queued=True,
+)
 # A queued run executes after its file was replaced, then after it was deleted.
 @pytest.mark.slow
 @example(history=[Land("2018-01-22", 0), Tick(), Land("2018-01-22", 1), RunQueue(), Tick()], max_runs=1, queued=True)
@@ -611,7 +689,7 @@ def test_histories_with_real_runs(instance, history, max_runs):
     check_history(instance, DaemonLikeLoop, history, max_runs)
 
 
-# ---- Two documented decisions, pinned (docs/reliability.md) -----------------------------------
+# ---- Documented decisions, pinned (docs/reliability.md) ----------------------------------------
 
 
 @pytest.fixture
@@ -644,9 +722,9 @@ def test_a_deleted_file_keeps_its_rows_and_is_loaded_again_when_it_comes_back_ch
     assert rows_of(key) == version_rows(key, 1)
 
 
-def test_a_file_moved_away_and_back_unchanged_is_skipped_by_its_run_key(one_file_scenario):
-    # `mv` keeps the mtime: the same name, mtime and size give the same run key, which the daemon
-    # has already run. Nothing is lost: the partition still holds that very file's rows.
+def test_a_file_moved_away_and_back_unchanged_is_loaded_again_and_rewrites_nothing(one_file_scenario):
+    # `mv` keeps the mtime but sets the change time: a new landing, a new run key. The run finds
+    # the bytes it already loaded and replaces no row (its materialization says `unchanged`).
     folder, loop, rows_of = one_file_scenario
     key = NAMES[0]
     path = folder.land(key, 0, folder.now)
@@ -657,26 +735,48 @@ def test_a_file_moved_away_and_back_unchanged_is_skipped_by_its_run_key(one_file
     assert loop.tick().run_requests == []
     parked.rename(path)
     report = loop.tick()
-    assert report.succeeded == [] and len(report.skipped_run_keys) == 1
+    assert report.succeeded == [key] and report.skipped_run_keys == []
     assert rows_of(key) == version_rows(key, 0)
+    assert last_materialization(loop.instance)["unchanged"].value is True
+
+
+def last_materialization(instance: dg.DagsterInstance) -> Mapping[str, Any]:
+    [event] = instance.fetch_materializations(dg.AssetKey(DYNAMIC_TABLE), limit=1).records
+    return event.asset_materialization.metadata
 
 
 @pytest.mark.slow
-def test_a_file_restored_with_an_old_name_mtime_and_size_is_not_loaded_until_touched(one_file_scenario):
-    # The known limit of run keys: `cp -p` of an old version after a newer one was loaded gives a
-    # run key the daemon has already run, so it is skipped; touching the file gives it a new one.
+def test_a_backup_restored_with_cp_p_after_a_newer_version_is_loaded_and_wins(one_file_scenario):
+    # `cp -p` of an old version after a newer one was loaded: its old name, mtime and size, but a
+    # change time of now, so a run key of its own; the daemon runs it and its rows win.
     folder, loop, rows_of = one_file_scenario
-    key, first_seen = NAMES[0], folder.now
-    folder.land(key, 0, first_seen)
+    key = NAMES[0]
+    path = folder.land(key, 0, folder.now)
+    backup = folder.backups / "first"
+    shutil.copy2(path, backup)
     loop.tick()
     folder.apply(Land(key, 2))
     assert loop.tick().succeeded == [key]
-
-    restored = folder.land(key, 0, first_seen)  # the old version, with its old mtime
-    report = loop.tick()
-    assert report.succeeded == [] and len(report.skipped_run_keys) == 1
     assert rows_of(key) == version_rows(key, 2)
 
-    restored.touch()
-    assert loop.tick().succeeded == [key]
+    shutil.copy2(backup, path)  # cp -p
+    report = loop.tick()
+    assert report.succeeded == [key] and report.skipped_run_keys == []
     assert rows_of(key) == version_rows(key, 0)
+    assert last_materialization(loop.instance)["unchanged"].value is False
+    assert loop.tick().run_requests == []  # the same landing is not requested twice
+
+
+@pytest.mark.slow
+def test_a_same_size_rewrite_that_puts_the_mtime_back_is_loaded(one_file_scenario):
+    folder, loop, rows_of = one_file_scenario
+    key = NAMES[0]
+    path = folder.land(key, 0, folder.now)
+    assert loop.tick().succeeded == [key]
+    before = path.stat()
+    folder.land(key, 1, before.st_mtime_ns // 1_000_000_000)  # same size (versions 0 and 1), mtime put back
+    after = path.stat()
+    assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
+    report = loop.tick()
+    assert report.succeeded == [key] and report.skipped_run_keys == []
+    assert rows_of(key) == version_rows(key, 1)

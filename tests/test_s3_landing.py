@@ -6,13 +6,17 @@ late, replaced and partial objects, the per-tick cap, an unreadable cursor, pagi
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from dagster_and_etl import settings
-from dagster_and_etl.csv_format import HEADER_LINE
+from dagster_and_etl.csv_format import HEADER_LINE, read_source_text
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.defs.assets import VALID_FILE_CHECK
 from dagster_and_etl.sample_data import day_csv, source_days
@@ -194,3 +198,67 @@ def test_with_no_bucket_configured_the_sensor_skips_and_says_what_to_set(tmp_pat
         report = DaemonLikeLoop(build_definitions(tmp_path), instance, sensor_name=SENSOR).tick()
     assert report.run_requests == []
     assert report.skip_message.startswith(f"No landing bucket is configured: set {settings.S3_BUCKET_ENV}")
+
+
+# ---- Every version that lands is loaded (issue 22) -------------------------------------------
+
+
+def materializations(loop: DaemonLikeLoop) -> list[Mapping[str, Any]]:
+    """The S3 asset's materializations' metadata, newest first."""
+    records = loop.instance.fetch_materializations(dg.AssetKey(S3_TABLE), limit=100).records
+    return [record.asset_materialization.metadata for record in records]
+
+
+def next_second() -> None:
+    """Wait until S3's LastModified (whole seconds) can differ from an upload made just before."""
+    time.sleep(1.05 - time.time() % 1)
+
+
+def test_the_same_bytes_uploaded_again_are_requested_and_rewrite_nothing(bucket, loop):
+    put_day(bucket, DAYS[0])
+    first = loop.tick()
+    assert first.succeeded == [DAYS[0]]
+    before = read_table(database(loop), S3_TABLE)
+    next_second()
+    put_day(bucket, DAYS[0])  # identical bytes: the same ETag, a new LastModified
+    again = loop.tick()
+    assert again.succeeded == [DAYS[0]] and again.skipped_run_keys == []
+    assert again.run_requests[0].run_key != first.run_requests[0].run_key
+    latest = materializations(loop)[0]
+    assert latest["unchanged"].value is True and latest["loaded_version"].value == again.run_requests[0].run_key
+    after = read_table(database(loop), S3_TABLE)
+    pd.testing.assert_frame_equal(
+        after.drop(columns=["source_version", "source_landed_ns"]),
+        before.drop(columns=["source_version", "source_landed_ns"]),
+    )
+    assert loop.tick().run_requests == []
+
+
+def test_a_restored_older_object_version_is_requested_loaded_and_wins(bucket, loop):
+    bucket.client.put_bucket_versioning(Bucket=bucket.bucket, VersioningConfiguration={"Status": "Enabled"})
+    try:
+        key = f"{PREFIX}{DAYS[0]}.csv"
+        original = day_csv(source_days()[0])
+        put_day(bucket, DAYS[0], original)
+        loop.drain()
+        versions = bucket.client.list_object_versions(Bucket=bucket.bucket, Prefix=key)["Versions"]
+        first = next(v for v in versions if v["IsLatest"])
+        next_second()
+        put_day(bucket, DAYS[0], day_csv(source_days()[0], "corrected"))
+        assert loop.tick().succeeded == [DAYS[0]]
+        next_second()
+        # Restore the first version: a copy of it over the current one (what the S3 console's
+        # "restore" does). Its bytes and ETag are the first version's, its LastModified is now.
+        bucket.client.copy_object(
+            Bucket=bucket.bucket,
+            Key=key,
+            CopySource={"Bucket": bucket.bucket, "Key": key, "VersionId": first["VersionId"]},
+        )
+        report = loop.tick()
+        assert report.succeeded == [DAYS[0]] and report.skipped_run_keys == []
+        assert materializations(loop)[0]["unchanged"].value is False
+        table = read_table(database(loop), S3_TABLE)
+        expected = read_source_text(f"{DAYS[0]}.csv", original, source_days()[0])
+        assert sorted(table.share_price) == sorted(expected.share_price)
+    finally:
+        bucket.client.put_bucket_versioning(Bucket=bucket.bucket, VersioningConfiguration={"Status": "Suspended"})

@@ -27,7 +27,7 @@ def test_empty_and_unreadable_cursors():
     assert readable_cursor(None) == {}
     assert readable_cursor("") == {}
     assert readable_cursor("not json") == {"(not JSON)": "not json"}
-    assert "(unreadable)" in readable_cursor('{"format": "run-key-digests/1", "digests": "AAA"}')
+    assert "(unreadable)" in readable_cursor('{"format": "run-key-digests/2", "digests": "AAA"}')
 
 
 def test_diff_shows_a_replaced_file_as_one_removed_and_one_added_entry():

@@ -51,7 +51,12 @@ def test_direct_call_and_evaluate_tick_agree_and_stay_quiet(ws, capfd):
     land_day(ws, date(2018, 1, 25))
     direct = call_sensor(dynamic_sensor, ws.resources, None)
     through = TickOutcome.of_evaluation(None, evaluate_sensor(ws.defs, ws.instance, dynamic_sensor.name, None))
-    assert direct.run_requests == through.run_requests == [("2018-01-25.csv@1516942800000000000:374", "2018-01-25")]
+    changed = os.stat(ws.source / "2018-01-25.csv").st_ctime_ns  # the run key names this landing
+    assert (
+        direct.run_requests
+        == through.run_requests
+        == [(f"2018-01-25.csv@1516942800000000000:374:{changed}", "2018-01-25")]
+    )
     assert direct.added_partitions == through.added_partitions == ["2018-01-25"]
     assert direct.cursor_after == through.cursor_after
     garbage = call_sensor(dynamic_sensor, ws.resources, "garbage")
@@ -78,7 +83,7 @@ def test_tick_lines_are_stable_text(ws):
     assert lines[1] == "  + (watermark): none yet (every file is ahead of it)"  # the file is in the settle window
     assert lines[2].startswith("  + digest ")  # no known files given: digests in hex
     assert lines[3:] == [
-        "run requests: 1  (run keys 2018-01-25.csv@1516942800000000000:374)",
+        "run requests: 1  (run keys 2018-01-25.csv, landing 1)",  # never the change time's 19 digits
         "partitions to add: '2018-01-25'",
     ]
     assert "No new or changed files in <root>/source." in "\n".join(

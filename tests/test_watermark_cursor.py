@@ -6,6 +6,7 @@ exactly; the real-folder tests show that what the kernel does (`utime`, `cp -p`,
 `chmod`) is what the design assumes.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,8 +14,16 @@ import time
 
 import pytest
 
-from dagster_and_etl.file_scan import DIGEST_SIZE, FolderScan, LandedFile, encode_cursor, scan_folder
-from dagster_and_etl.watermark_cursor import FORMAT, WatermarkCursor, plan_tick, read_cursor
+from dagster_and_etl.file_scan import (
+    DIGEST_SIZE,
+    LEGACY_CURSOR_FORMAT,
+    FolderScan,
+    LandedFile,
+    encode_cursor,
+    pack_digests,
+    scan_folder,
+)
+from dagster_and_etl.watermark_cursor import FORMAT, LEGACY_FORMAT, WatermarkCursor, plan_tick, read_cursor
 
 S = 1_000_000_000  # one second in ns
 SETTLE = 10 * S
@@ -136,17 +145,58 @@ def test_a_clock_set_back_before_the_watermark_brings_it_back_to_the_horizon():
     assert read_cursor(plan.cursor).watermark_ns == 200 * S
 
 
-def test_a_chmod_behind_the_watermark_asks_again_for_the_same_run_key():
-    # chmod changes the change time, not the run key: the daemon skips the request.
+def test_every_landing_behind_the_watermark_is_requested_under_a_run_key_of_its_own():
+    # A chmod, a `cp -p` restore, a same-size same-mtime rewrite: the change time moves, the
+    # run key names it, and the daemon runs it (the load rewrites nothing if the bytes are the same).
     folder = Folder(landed("a", 100))
     first = tick(folder, None, now_s=101)
     cursor = tick(folder, first.cursor, now_s=200).cursor
     folder.put(landed("a", 201))  # same name, mtime and size: only the change time moved
     again = tick(folder, cursor, now_s=202)
-    assert [f.run_key for f in again.batch] == [f.run_key for f in first.batch]
-    # Within the window, the same key is not asked for twice.
-    folder.put(landed("a", 203))
+    assert names(again) == ["a"]
+    assert again.batch[0].run_key == "a.csv@1000000000:10:201000000000" != first.batch[0].run_key
+    # Within the window, the same landing is not asked for twice.
     assert tick(folder, again.cursor, now_s=204).batch == []
+    # The next landing is.
+    folder.put(landed("a", 205))
+    assert names(tick(folder, again.cursor, now_s=206)) == ["a"]
+
+
+def legacy_watermark_cursor(watermark_ns: int, files: list[LandedFile]) -> str:
+    """A cursor as the sensor stored it before run keys named the landing (`change-time/1`)."""
+    recent = pack_digests({f.legacy_digest for f in files})
+    return json.dumps({"format": LEGACY_FORMAT, "watermark_ns": watermark_ns, "recent": recent}, separators=(",", ":"))
+
+
+def test_a_stored_watermark_cursor_of_legacy_run_keys_upgrades_without_requesting_a_file_again():
+    in_window = [landed("a", 195), landed("b", 196)]
+    folder = Folder(landed("old", 100), *in_window, landed("new-since", 197))
+    plan = tick(folder, legacy_watermark_cursor(100 * S, in_window), now_s=198)
+    assert names(plan) == ["new-since"] and plan.warnings == []
+    assert folder.scanned_after == [100 * S]  # nothing behind the watermark is read
+    stored = read_cursor(plan.cursor)
+    assert not stored.legacy and stored.requested == {f.digest for f in [*in_window, plan.batch[0]]}
+    # Once upgraded, the legacy keys mean nothing: a restore of `a` (same mtime and size) is requested.
+    folder.put(landed("a", 199))
+    assert names(tick(folder, plan.cursor, now_s=200)) == ["a"]
+
+
+def test_a_stored_digest_set_of_legacy_run_keys_upgrades_without_requesting_a_file_again():
+    requested = [landed("a", 100), landed("b", 110)]
+    folder = Folder(*requested, landed("new-since", 150))
+    legacy = json.dumps({"format": LEGACY_CURSOR_FORMAT, "digests": pack_digests({f.legacy_digest for f in requested})})
+    plan = tick(folder, legacy, now_s=200)
+    assert names(plan) == ["new-since"] and plan.warnings == []
+    assert names(tick(folder, plan.cursor, now_s=300)) == []
+
+
+def test_the_quiet_cursor_is_73_bytes():
+    now = 1_800_000_000  # a change time of today's size (19 digits in ns)
+    folder = Folder(*(landed(f"f{i}", now + i) for i in range(50)))
+    first = tick(folder, None, now_s=now + 60, max_runs=100)
+    quiet = tick(folder, first.cursor, now_s=now + 120)
+    assert quiet.batch == [] and read_cursor(quiet.cursor).requested == frozenset()
+    assert len(quiet.cursor.encode()) == 73, quiet.cursor
 
 
 def test_the_digest_set_cursor_upgrades_without_losing_or_repeating_a_file():
@@ -224,8 +274,10 @@ def test_late_replaced_atomically_replaced_and_restored_files_are_all_found(tmp_
     subprocess.run(["cp", "-p", str(backup), str(folder / "restored.csv")], check=True)
     plan = real_tick(folder, cursor, 0.05)
     assert sorted(f.partition_key for f in plan.batch) == ["atomic", "late", "replaced", "restored"]
-    # The restored file has its old run key (the daemon skips it until it is touched, see docs).
-    assert next(f for f in plan.batch if f.partition_key == "restored").mtime_ns == 1_500_000_000 * S
+    # The restored file has its old mtime and size, and a run key of its own: its landing's.
+    restored = next(f for f in plan.batch if f.partition_key == "restored")
+    assert restored.mtime_ns == 1_500_000_000 * S
+    assert restored.run_key == f"restored.csv@{1_500_000_000 * S}:3:{os.stat(folder / 'restored.csv').st_ctime_ns}"
 
 
 def test_a_chmod_on_a_real_file_moves_its_change_time(tmp_path):
@@ -233,6 +285,26 @@ def test_a_chmod_on_a_real_file_moves_its_change_time(tmp_path):
     cursor = settled(tmp_path, real_tick(tmp_path, None, 0.05).cursor)
     os.chmod(tmp_path / "a.csv", 0o600)
     assert [f.partition_key for f in real_tick(tmp_path, cursor, 0.05).batch] == ["a"]
+
+
+@pytest.mark.parametrize("change", ["chmod", "hard link", "mv away and back"])
+def test_a_landing_of_the_same_content_gets_a_new_run_key(tmp_path, change):
+    # What the load then does with it (no row replaced): tests/test_warehouse_versions.py.
+    folder, path = tmp_path / "source", tmp_path / "source" / "a.csv"
+    folder.mkdir()
+    write(path, "v1\n", mtime_s=1_500_000_000)
+    first = real_tick(folder, None, 0.05)
+    cursor = settled(folder, first.cursor)
+    if change == "chmod":
+        os.chmod(path, 0o600)
+    elif change == "hard link":
+        os.link(path, tmp_path / "elsewhere.csv")  # outside the folder: the inode's change time moves
+    else:
+        os.rename(path, tmp_path / "away.csv")
+        os.rename(tmp_path / "away.csv", path)
+    [again] = real_tick(folder, cursor, 0.05).batch
+    assert (again.mtime_ns, again.size) == (first.batch[0].mtime_ns, first.batch[0].size)
+    assert again.run_key != first.batch[0].run_key
 
 
 def test_a_file_written_right_after_the_clock_was_read_is_ahead_of_the_horizon(tmp_path):

@@ -15,6 +15,7 @@ from dagster_and_etl.warehouse import (
     S3_TABLE,
     WRITER_POOL,
     OlderVersionError,
+    content_digest,
     replace_partition,
 )
 
@@ -74,6 +75,8 @@ def validate_and_load(
 ) -> dg.MaterializeResult:
     """Read a file's bytes and version with `read`, validate them, then replace the partition's rows
     in one transaction. The shared body of every loading asset, whatever the file came from.
+    Bytes equal to those already loaded (a chmod, a hard link, the same object uploaded again)
+    replace nothing, and the materialization says `unchanged: True`.
 
     A file that breaks a rule raises `LoadRefused` before the database is opened, so the table
     keeps exactly its previous rows. The check result (passed) travels in the materialization.
@@ -87,17 +90,23 @@ def validate_and_load(
     passed = dg.AssetCheckResult(
         check_name=VALID_FILE_CHECK, passed=True, metadata={**version_metadata(version), "rows": len(rows)}
     )
+    digest = content_digest(raw)
     with database.get_connection() as connection:
         try:
-            loaded = replace_partition(connection, table, partition_key, version, rows)
+            loaded = replace_partition(connection, table, partition_key, version, rows, digest)
         except OlderVersionError as err:
             raise LoadRefused(
                 str(err), {**version_metadata(version), "loaded_version": err.loaded_version}, passed
             ) from None
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": dg.MetadataValue.int(loaded),
+            "dagster/row_count": dg.MetadataValue.int(loaded.rows),
             **version_metadata(version),
+            "source_sha256": digest,
+            # True when the bytes read were the ones already loaded: no row was replaced, and
+            # `loaded_version` is the version the rows record (this one when it landed later).
+            "unchanged": loaded.unchanged,
+            "loaded_version": loaded.version,
             "table": table,
         },
         check_results=[passed],

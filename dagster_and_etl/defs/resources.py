@@ -67,7 +67,9 @@ class SourceFolder(dg.ConfigurableResource):
         the run-key digest set instead."""
         if not CHANGE_TIME_IS_KEPT_BY_THE_KERNEL:
             return plan_digest_tick(
-                stored_cursor, lambda seen: scan_changes(self.folder, seen), settings.max_runs_per_tick()
+                stored_cursor,
+                lambda seen, legacy: scan_changes(self.folder, seen, legacy),
+                settings.max_runs_per_tick(),
             )
         settle_ns = round(settings.sensor_settle_seconds() * 1e9)
         return watermark_cursor.plan_tick(stored_cursor, self.scan, settle_ns, settings.max_runs_per_tick())
@@ -97,10 +99,11 @@ class LandingBucket(dg.ConfigurableResource):
 
         return boto3.client(service, endpoint_url=self.endpoint_url)
 
-    def scan_changes(self, seen: set[bytes]) -> Changes:
+    def scan_changes(self, seen: set[bytes], legacy: bool = False) -> Changes:
         """What the bucket sensor sees, in the folder sensor's terms (`file_scan.find_changes`)."""
         unusable: list[str] = []
-        return find_changes(bucket_scan.list_entries(self.client(), self.bucket, self.prefix, unusable), seen, unusable)
+        entries = bucket_scan.list_entries(self.client(), self.bucket, self.prefix, unusable)
+        return find_changes(entries, seen, unusable, legacy)
 
     def plan_tick(self, stored_cursor: str | None) -> TickPlan:
         """One sensor tick over the prefix, with the run-key digest set: an object's LastModified

@@ -76,6 +76,8 @@ _EXPORTS = {
     "cursor_diff": "display.cursors",
     "format_timestamp": "display.cursors",
     "readable_cursor": "display.cursors",
+    "RunKeyNames": "display.run_keys",
+    "readable_run_key": "display.run_keys",
     "events_table": "display.tables",
     "table": "display.tables",
     "timeline": "display.tables",

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from dagster_and_etl import watermark_cursor
-from dagster_and_etl.file_scan import CURSOR_FORMAT, NO_WATERMARK, LandedFile, decode_cursor
+from dagster_and_etl.file_scan import CURSOR_FORMAT, LEGACY_CURSOR_FORMAT, NO_WATERMARK, LandedFile, decode_cursor
 
 
 def format_timestamp(seconds: float) -> str:
@@ -25,7 +25,8 @@ def format_timestamp(seconds: float) -> str:
 
 
 def describe_file(file: LandedFile) -> str:
-    """A run key for people: `name (mtime …, N bytes)` instead of `name@<ns>:<size>`."""
+    """A run key for people: `name (mtime …, N bytes)` instead of `name@<ns>:<size>:<change time ns>`
+    (a run key itself, with its landing numbered: `display.run_keys.RunKeyNames`)."""
     return f"{file.name} (mtime {format_timestamp(file.mtime_ns / 1e9)}, {file.size} bytes)"
 
 
@@ -42,12 +43,12 @@ def readable_cursor(cursor: str | None, known_files: Iterable[LandedFile] = ()) 
     except ValueError:
         return {"(not JSON)": cursor}
     known = list(known_files)
-    if isinstance(state, dict) and state.get("format") == watermark_cursor.FORMAT:
+    if isinstance(state, dict) and state.get("format") in (watermark_cursor.FORMAT, watermark_cursor.LEGACY_FORMAT):
         stored = watermark_cursor.read_cursor(cursor)
         if stored.warning:
             return {"(unreadable)": stored.warning}
         return {"(watermark)": _watermark_text(stored.watermark_ns, known), **_named_digests(stored.requested, known)}
-    if isinstance(state, dict) and state.get("format") == CURSOR_FORMAT:
+    if isinstance(state, dict) and state.get("format") in (CURSOR_FORMAT, LEGACY_CURSOR_FORMAT):
         digests, problem = decode_cursor(cursor)
         if problem:
             return {"(unreadable)": problem}

@@ -21,6 +21,7 @@ import ipywidgets as widgets
 from dagster_and_etl.file_scan import LandedFile, scan_folder
 from dagster_and_etl.sample_data import PREPARED_FILES
 from dagster_and_etl.teaching.display.cursors import cursor_diff, readable_cursor
+from dagster_and_etl.teaching.display.run_keys import RunKeyNames, shown_run_key
 from dagster_and_etl.teaching.display.widgets import show
 from dagster_and_etl.teaching.kernel.quiet import quiet
 from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace, land_prepared
@@ -30,10 +31,18 @@ from dagster_and_etl.teaching.simulation.ticks import TickOutcome, call_sensor
 from dagster_and_etl.warehouse import DYNAMIC_TABLE
 
 
-def tick_lines(outcome: TickOutcome, known_files: Iterable[LandedFile] = (), root: Path | None = None) -> list[str]:
-    """The tick for people: the cursor diff, the run requests and the partitions to add."""
+def tick_lines(
+    outcome: TickOutcome,
+    known_files: Iterable[LandedFile] = (),
+    root: Path | None = None,
+    names: RunKeyNames | None = None,
+) -> list[str]:
+    """The tick for people: the cursor diff, the run requests and the partitions to add. A
+    reference run key, which names its file's change time, is shown as `name, landing N`
+    (numbered by `names`, shared across a story's ticks)."""
+    names = names or RunKeyNames()
     lines = cursor_diff(outcome.cursor_before, outcome.cursor_after, known_files)
-    keys = sorted(str(request.run_key) for request in outcome.run_requests)
+    keys = sorted(shown_run_key(str(request.run_key), names) for request in outcome.run_requests)
     lines.append(f"run requests: {len(keys)}" + (f"  (run keys {', '.join(keys)})" if keys else ""))
     lines.append(f"partitions to add: {', '.join(repr(k) for k in sorted(outcome.added_partitions)) or 'none'}")
     if outcome.skip_message:
@@ -42,9 +51,11 @@ def tick_lines(outcome: TickOutcome, known_files: Iterable[LandedFile] = (), roo
     return lines
 
 
-def report_lines(outcome: TickOutcome, root: Path | None = None) -> list[str]:
-    """What a `DaemonLikeLoop` tick did: skipped run keys, runs that succeeded and failed."""
-    skipped = sorted(outcome.skipped_run_keys)
+def report_lines(outcome: TickOutcome, root: Path | None = None, names: RunKeyNames | None = None) -> list[str]:
+    """What a `DaemonLikeLoop` tick did: skipped run keys (as `tick_lines` shows them), runs that
+    succeeded and failed."""
+    names = names or RunKeyNames()
+    skipped = sorted(shown_run_key(key, names) for key in outcome.skipped_run_keys)
     lines = [
         f"daemon: {len(outcome.run_requests)} requested, {len(skipped)} skipped as already run"
         + (f" ({', '.join(skipped)})" if skipped else "")
@@ -74,6 +85,7 @@ def play_ticks(
     call's (with its log and skip message) with the step's label and what the loop's runs did."""
     sensor = loop.defs.resolve_sensor_def(loop.sensor_name)
     seen: dict[str, LandedFile] = {}
+    names = RunKeyNames()
     played = []
     for label, step in steps:
         step(workspace)
@@ -95,7 +107,8 @@ def play_ticks(
             )
         )
         if show:
-            lines = tick_lines(played[-1], seen.values(), workspace.root) + report_lines(played[-1], workspace.root)
+            lines = tick_lines(played[-1], seen.values(), workspace.root, names)
+            lines += report_lines(played[-1], workspace.root, names)
             print("\n".join([f"== {label}", *lines]))
     return played
 
@@ -119,6 +132,7 @@ class SensorPlayground:
         self.clock = start
         self.step = step
         self.seen: dict[str, LandedFile] = {}
+        self.names = RunKeyNames()
 
     def drop(self, prepared: str) -> str:
         """Drop a prepared file (a key of `PREPARED_FILES`), written now on the virtual clock."""
@@ -132,7 +146,8 @@ class SensorPlayground:
         with quiet():
             outcome = self.loop.tick()
         root = self.workspace.root
-        return "\n".join([*tick_lines(outcome, self.seen.values(), root), *report_lines(outcome, root)])
+        lines = [*tick_lines(outcome, self.seen.values(), root, self.names), *report_lines(outcome, root, self.names)]
+        return "\n".join(lines)
 
     def view(self) -> str:
         """The cursor (readable), and the rows per partition in the table."""

@@ -21,12 +21,14 @@ from dagster_and_etl.dagster_private import (
     PARTITION_NAME_TAG,
     RUN_KEY_TAG,
     SENSOR_NAME_TAG,
-    InstanceRef,
     InstigatorState,
     InstigatorTick,
-    InstigatorType,
     SensorInstigatorData,
     TickStatus,
+    open_instance,
+    sensor_states,
+    sensor_ticks,
+    step_failure_records,
 )
 from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.teaching.simulation.runs import failure_message
@@ -58,10 +60,10 @@ class DaemonView:
 
     def __init__(self, dagster_home: Path, sensor_name: str = dynamic_sensor.name):
         self.sensor_name = sensor_name
-        self.instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home)))
+        self.instance = open_instance(dagster_home)
 
     def sensor_state(self) -> InstigatorState | None:
-        for state in self.instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
+        for state in sensor_states(self.instance):
             if state.name == self.sensor_name:
                 return state
         return None
@@ -81,7 +83,7 @@ class DaemonView:
         state = self.sensor_state()
         if state is None:
             return []
-        ticks = self.instance.get_ticks(state.instigator_origin_id, state.selector_id)
+        ticks = sensor_ticks(self.instance, state)
         return sorted((t for t in ticks if t.status != TickStatus.STARTED), key=lambda t: t.tick_id)
 
     def last_tick_id(self) -> int:
@@ -138,7 +140,7 @@ class DaemonView:
         """The failure message of a failed run (the step's `dg.Failure` description), else None."""
         if run.status != dg.DagsterRunStatus.FAILURE:
             return None
-        records = self.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+        records = step_failure_records(self.instance, run.run_id)
         events = [record.dagster_event for record in records if record.dagster_event is not None]
         return failure_message(events)
 

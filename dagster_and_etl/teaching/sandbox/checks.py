@@ -19,7 +19,7 @@ from dagster_and_etl import warehouse
 from dagster_and_etl.sample_data import arrival_time, day_csv
 from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace, land_text
 
-LANDED_COLUMN = warehouse.TRACKING_COLUMNS[-1]  # source_landed_ns
+LANDED_COLUMN = warehouse.LANDED_COLUMN  # source_landed_ns
 
 
 def assert_same(what: str, lesson: Any, reference: Any) -> Any:
@@ -45,13 +45,21 @@ def assert_same_partition_keys(
     return assert_same("partition keys", keys(lesson), keys(reference))
 
 
+def _without_landing(rows: pd.DataFrame) -> pd.DataFrame:
+    rows = rows.drop(columns=[LANDED_COLUMN])
+    if len(rows):  # `name@mtime_ns:size:landed_ns` -> `name@mtime_ns:size` (an object's ETag is kept)
+        rows["source_version"] = rows["source_version"].str.replace(r"^(.*@\d+:\d+):\d+$", r"\1", regex=True)
+    return rows
+
+
 def assert_same_rows(lesson_database: Path | str, reference_database: Path | str, table: str) -> int:
     """Both databases hold the same rows in `table` (same values, same order); return the count.
 
-    `source_landed_ns` is left out: it says when each database's own copy of a file landed (its
-    ctime), which differs between the two workspaces even for the same file and version."""
-    lesson = warehouse.read_table(Path(lesson_database), table).drop(columns=[LANDED_COLUMN])
-    reference = warehouse.read_table(Path(reference_database), table).drop(columns=[LANDED_COLUMN])
+    `source_landed_ns` is left out, and so is the landing part of `source_version` (a file's run
+    key ends with its change time): they say when each database's own copy of a file landed,
+    which differs between the two workspaces even for the same file and version."""
+    lesson = _without_landing(warehouse.read_table(Path(lesson_database), table))
+    reference = _without_landing(warehouse.read_table(Path(reference_database), table))
     try:
         pd.testing.assert_frame_equal(lesson, reference, check_dtype=not (lesson.empty or reference.empty))
     except AssertionError as err:

@@ -17,8 +17,11 @@ from dagster_and_etl.teaching.simulation.ticks import TickOutcome, evaluate_sens
 
 
 def run_key_was_launched(instance: dg.DagsterInstance, sensor_name: str, run_key: str) -> bool:
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={RUN_KEY_TAG: run_key, SENSOR_NAME_TAG: sensor_name}), limit=1)
-    return bool(runs)
+    """The daemon's run-key check, with the public `get_run_records` (the daemon itself calls
+    `get_runs`, `dagster/_daemon/sensor.py`; a run in any status but NOT_STARTED counts there,
+    and here every run this loop records has started)."""
+    filters = dg.RunsFilter(tags={RUN_KEY_TAG: run_key, SENSOR_NAME_TAG: sensor_name})
+    return bool(instance.get_run_records(filters=filters, limit=1))
 
 
 def register_requested_partitions(instance: dg.DagsterInstance, data) -> list[str]:

@@ -50,7 +50,7 @@ def write_listing(folder: Path, listing: Iterable[LandedFile]) -> None:
 def folder_sensor(strategy: Strategy, name: str | None = None) -> dg.SensorDefinition:
     """`strategy` as a sensor over the landing folder, shaped like the reference sensor's tick."""
 
-    @dg.sensor(name=name or strategy.__name__, job=import_dynamic_partition_job)
+    @dg.sensor(name=name or strategy.__name__, target=import_dynamic_partition_job)
     def strategy_sensor(context: dg.SensorEvaluationContext, source: SourceFolder) -> dg.SensorResult:
         landed, _unusable = source.scan()
         tick = strategy(context.cursor, landed, None)

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import dagster as dg
 
-from dagster_and_etl.dagster_private import SensorExecutionData, get_transitive_required_resource_keys
+from dagster_and_etl.dagster_private import SensorExecutionData, get_transitive_required_resource_keys, instance_ref
 from dagster_and_etl.teaching.kernel.quiet import quiet
 
 
@@ -96,7 +96,7 @@ def sensor_context(
     return dg.build_sensor_context(
         cursor=cursor,
         instance=instance,
-        instance_ref=instance.get_ref(),
+        instance_ref=instance_ref(instance),
         definitions=defs,
         resources=resources,
     )

@@ -76,7 +76,7 @@ def file_event_sensor(context: dg.SensorEvaluationContext, source: SourceFolder)
     if not source.folder.is_dir():
         return dg.SensorResult(skip_reason=f"The source folder {source.folder} does not exist.")
     plan = plan_digest_tick(
-        context.cursor, lambda seen: scan_changes(source.folder, seen), settings.max_runs_per_tick()
+        context.cursor, lambda seen, legacy: scan_changes(source.folder, seen, legacy), settings.max_runs_per_tick()
     )
     for warning in plan.warnings:
         context.log.warning(warning)
