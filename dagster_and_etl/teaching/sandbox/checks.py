@@ -445,7 +445,7 @@ def check_lesson_07(daily_file: dg.AssetSpec, asset: dg.AssetsDefinition, landin
     the same partitions at the same evaluations, with the same outcomes and rows, as the package's
     `definitions_automation` (`daily_file` and `raw_partition_data`)."""
     from dagster_and_etl.definitions_automation import build_definitions as automation_definitions
-    from dagster_and_etl.defs import automation
+    from dagster_and_etl import automation
     from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
     from dagster_and_etl.teaching.simulation.mornings import play_conditions
 
