@@ -444,8 +444,8 @@ def check_lesson_07(daily_file: dg.AssetSpec, asset: dg.AssetsDefinition, landin
     """Lesson 07's file asset and `eager()` asset, played over `landings` and `moments`, request
     the same partitions at the same evaluations, with the same outcomes and rows, as the package's
     `definitions_automation` (`daily_file` and `raw_partition_data`)."""
-    from dagster_and_etl.definitions_automation import build_definitions as automation_definitions
     from dagster_and_etl import automation
+    from dagster_and_etl.definitions_automation import build_definitions as automation_definitions
     from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
     from dagster_and_etl.teaching.simulation.mornings import play_conditions
 
