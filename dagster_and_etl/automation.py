@@ -9,7 +9,7 @@ same cursor) but requests no runs: it registers the dynamic partitions and repor
 `dagster/_daemon/sensor.py`: `report_runless_asset_event`). The assets' conditions turn those
 events into runs, evaluated by the daemon's `AssetDaemon` through `automation_condition_sensor`.
 
-Why `eager()` on both, not `on_cron` or `on_missing` (lesson 06 shows each on the same mornings):
+Why `eager()` on both, not `on_cron` or `on_missing` (lesson 07 and its deep dive show each on the same mornings):
 - `on_cron("0 6 * * *")` alone requests the day at 06:00 whether or not the file is there, and a
   failed run counts as handled: a late file is never loaded (as with the schedule). With the file
   as a dependency it waits for a file updated *after* 06:00, so an on-time 05:00 file is never loaded.

@@ -5,7 +5,7 @@
 (without the setting, a file that lands during an automation tick can be missed: see
 docs/reliability.md). Then turn on `file_event_sensor` (it records each landed file) and `automation_condition_sensor`
 (it evaluates the assets' conditions and launches their runs). See `automation.py` and
-lesson 06. The reference project (`dagster_and_etl.definitions`) is unchanged.
+lesson 07 and its deep dive. The reference project (`dagster_and_etl.definitions`) is unchanged.
 """
 
 from pathlib import Path
