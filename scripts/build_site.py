@@ -25,6 +25,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPO_DIR / "_build"
 MAIN_PATH_GLOB = "[0-9][0-9]_*.ipynb"
 HTML_ANCHOR = re.compile(r'^<a id="([\w-]+)"></a>$', re.M)
+LINK_TO_COURSE_MAP = re.compile(r"\]\((?:\.\./)*START_HERE\.ipynb\)")
 LINK_TO_ANCHOR = re.compile(r"\[([^\]]+)\]\([^)\s]+\.ipynb#([\w-]+)\)")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = (
@@ -54,11 +55,12 @@ def reference_pages() -> list[tuple[Path, str]]:
 
 
 def for_the_site(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook as the site shows it: widgets stilled, and each HTML anchor that a link
-    aims at (`<a id="q-…"></a>` on a line of its own) made a MyST target, which Sphinx resolves."""
+    """The notebook as the site shows it: widgets stilled, each HTML anchor that a link aims at
+    (`<a id="q-…"></a>` on a line of its own) made a MyST target, which Sphinx resolves, and a
+    link to the course map in JupyterLab (`START_HERE.ipynb`) made a link to the front page."""
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            cell.source = HTML_ANCHOR.sub(r"(\1)=", _cell_text(cell))
+            cell.source = LINK_TO_COURSE_MAP.sub("](/index.md)", HTML_ANCHOR.sub(r"(\1)=", _cell_text(cell)))
     return still_widgets(notebook)
 
 
