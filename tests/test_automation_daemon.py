@@ -12,7 +12,7 @@ from dagster_and_etl import settings, warehouse
 from dagster_and_etl.dagster_private import AUTOMATION_CONDITION_TAG, PARTITION_NAME_TAG, InstanceRef
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
 from dagster_and_etl.teaching.display.automation import stored_evaluations
-from dagster_and_etl.teaching.live.daemon_view import wait_until
+from dagster_and_etl.teaching.live.daemon_view import DaemonView, wait_until
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
 from dagster_and_etl.teaching.live.processes import live_processes_in_group
 
@@ -30,8 +30,17 @@ def test_the_automation_sensor_materializes_a_landed_file_and_records_its_evalua
     try:
         server.start()
         pgid = server.process.pid
-        server.start_sensor("file_event_sensor")
         server.start_sensor("automation_condition_sensor")
+        # `eager()` is built on `since_last_handled()`: its first evaluation takes what it sees as
+        # handled and requests nothing (docs/reliability.md). So the file lands, and its events
+        # start, once the automation sensor has ticked; a file that landed before that first
+        # evaluation would be taken as handled and never loaded.
+        automation_sensor = DaemonView(home, sensor_name="automation_condition_sensor")
+        try:
+            wait_until(automation_sensor.finished_ticks, 120, "the automation sensor's first evaluation")
+        finally:
+            automation_sensor.close()
+        server.start_sensor("file_event_sensor")
         (settings.source_dir(data_root) / "2018-01-22.csv").write_text(day_csv(FIRST_DAY))
 
         counts = wait_until(
