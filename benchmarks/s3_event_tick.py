@@ -78,7 +78,7 @@ def measure(size: int, repeats: int, store, instance) -> dict:
                 quiet.append(seconds)
             row[f"{name}_quiet_s"] = bench.median(quiet)
             row[f"{name}_cursor_bytes"] = len(cursors[name].encode())
-        new = {name: [] for name in SENSORS}
+        new: dict[str, list[float]] = {name: [] for name in SENSORS}
         for repeat in range(repeats):
             store.put(f"{PREFIX}new-{size}-{repeat}.csv", bench.GENERATED_FILE_TEXT)
             for name in SENSORS:
@@ -106,24 +106,13 @@ def main() -> None:
 
     import dagster as dg
 
-    from dagster_and_etl import settings
-    from dagster_and_etl.teaching.live.object_store import CREDENTIALS, LocalObjectStore
+    from dagster_and_etl.teaching.live.object_store import LocalObjectStore, landing_zone_env
 
     bench.quiet_dagster_logs()
     rows = []
     for size in sorted(args.sizes):
         with LocalObjectStore(bucket=f"landing-{size}") as store, dg.instance_for_test() as instance:
-            environment = {
-                settings.S3_BUCKET_ENV: store.bucket,
-                settings.S3_PREFIX_ENV: PREFIX,
-                settings.S3_ENDPOINT_URL_ENV: store.endpoint_url,
-                "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-                "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
-                "AWS_DEFAULT_REGION": CREDENTIALS["region_name"],
-                "AWS_CONFIG_FILE": "/dev/null",
-                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            }
-            os.environ.update(environment)
+            os.environ.update(landing_zone_env(store, PREFIX))
             rows.append(measure(size, args.repeats, store, instance))
             print(f"{size:>8} objects measured", flush=True)
 

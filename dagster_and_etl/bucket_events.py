@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from dagster_and_etl import bucket_scan
-from dagster_and_etl.file_scan import LandedFile, TickPlan, unreadable_cursor_warning
+from dagster_and_etl.file_scan import Entry, LandedFile, TickPlan, unreadable_cursor_warning
 
 FORMAT = "s3-events/1"
 SQS_BATCH = 10  # SQS's own maximum per ReceiveMessage and DeleteMessageBatch call
@@ -161,7 +161,7 @@ def plan_event_tick(
         if message.problem:
             warnings.append(f"Ignoring a queue message that is not an S3 event notification: {message.problem}.")
     unusable: list[str] = []
-    found: dict[str, tuple] = {}  # name -> entry: one request per object, whatever its events
+    found: dict[str, Entry] = {}  # name -> entry: one request per object, whatever its events
     for key in sorted({key for message in messages for key in message.keys}):
         entry = bucket_scan.current_entry(s3, bucket, prefix, key, unusable)
         if entry is not None:
@@ -175,6 +175,12 @@ def plan_event_tick(
         for entry in page:
             found.setdefault(entry[0], entry)
 
-    batch = sorted((LandedFile(*entry) for entry in found.values()), key=lambda f: (f.mtime_ns, f.name))
+    batch = sorted(
+        (
+            LandedFile(name, mtime_ns, size, etag, landed_ns=landed_ns)
+            for name, mtime_ns, size, etag, landed_ns in found.values()
+        ),
+        key=lambda f: (f.mtime_ns, f.name),
+    )
     next_cursor = EventCursor(tuple(m.handle for m in messages), listed_after, reconciled)
     return TickPlan(batch, len(batch), sorted(set(unusable)), next_cursor.encode(), warnings)

@@ -49,8 +49,14 @@ def list_entries(client, bucket: str, prefix: str, unusable: list[str], page_siz
         for item in page.get("Contents", []):
             name = item["Key"][len(prefix) :]
             if usable_name(name, unusable):
-                modified = timestamp_ns(item["LastModified"])  # its mtime and when it landed
-                yield name, modified, item["Size"], item["ETag"].strip('"'), modified
+                yield entry(name, item["LastModified"], item["Size"], item["ETag"])
+
+
+def entry(name: str, last_modified: datetime, size: int, etag: str) -> Entry:
+    """An object's (name, mtime_ns, size, etag, landed_ns): LastModified is both its mtime and
+    when it landed (an upload or a copy sets it to now)."""
+    modified = timestamp_ns(last_modified)
+    return name, modified, size, etag.strip('"'), modified
 
 
 def landed_name(prefix: str, key: str, unusable: list[str]) -> str | None:
@@ -64,7 +70,7 @@ def landed_name(prefix: str, key: str, unusable: list[str]) -> str | None:
 
 
 def current_entry(client, bucket: str, prefix: str, key: str, unusable: list[str]) -> Entry | None:
-    """(name, mtime_ns, size, etag) of the object at `key` as it is now (one HeadObject, the
+    """(name, mtime_ns, size, etag, landed_ns) of the object at `key` as it is now (one HeadObject, the
     listing's fields), or None when the key is not a landed CSV directly under `prefix` or the
     object no longer exists (deleted since its event)."""
     name = landed_name(prefix, key, unusable)
@@ -76,7 +82,7 @@ def current_entry(client, bucket: str, prefix: str, key: str, unusable: list[str
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
-    return name, timestamp_ns(head["LastModified"]), head["ContentLength"], head["ETag"].strip('"')
+    return entry(name, head["LastModified"], head["ContentLength"], head["ETag"])
 
 
 def list_page(
@@ -91,7 +97,7 @@ def list_page(
     page = client.list_objects_v2(**arguments)
     contents = page.get("Contents", [])
     entries = [
-        (name, timestamp_ns(item["LastModified"]), item["Size"], item["ETag"].strip('"'))
+        entry(name, item["LastModified"], item["Size"], item["ETag"])
         for item in contents
         if (name := landed_name(prefix, item["Key"], unusable)) is not None
     ]

@@ -24,7 +24,7 @@ from dagster_and_etl.sample_data import day_csv, source_days
 from dagster_and_etl.teaching.kernel.quiet import quiet
 from dagster_and_etl.teaching.live.daemon_view import wait_until
 from dagster_and_etl.teaching.live.dagster_dev import DagsterDevServer
-from dagster_and_etl.teaching.live.object_store import CREDENTIALS, LocalObjectStore, s3_client
+from dagster_and_etl.teaching.live.object_store import LocalObjectStore, landing_zone_env, s3_client
 from dagster_and_etl.teaching.live.processes import live_processes_in_group
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import S3_TABLE, read_table, row_counts
@@ -48,14 +48,8 @@ def bucket(store, monkeypatch):
     for page in store.client.get_paginator("list_objects_v2").paginate(Bucket=store.bucket):
         for item in page.get("Contents", []):
             store.client.delete_object(Bucket=store.bucket, Key=item["Key"])
-    monkeypatch.setenv(settings.S3_BUCKET_ENV, store.bucket)
-    monkeypatch.setenv(settings.S3_PREFIX_ENV, PREFIX)
-    monkeypatch.setenv(settings.S3_ENDPOINT_URL_ENV, store.endpoint_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
-    monkeypatch.setenv("AWS_DEFAULT_REGION", CREDENTIALS["region_name"])
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")  # never the machine's own AWS settings
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    for name, value in landing_zone_env(store, PREFIX).items():
+        monkeypatch.setenv(name, value)
     return store
 
 

@@ -21,7 +21,7 @@ from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.defs.assets import VALID_FILE_CHECK
 from dagster_and_etl.sample_data import day_csv, source_days
 from dagster_and_etl.teaching.kernel.quiet import quiet
-from dagster_and_etl.teaching.live.object_store import CREDENTIALS, LocalObjectStore
+from dagster_and_etl.teaching.live.object_store import LocalObjectStore, landing_zone_env
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import S3_TABLE, read_table, row_counts
 
@@ -47,14 +47,8 @@ def bucket(store):
 
 @pytest.fixture
 def landing_env(bucket, monkeypatch):
-    monkeypatch.setenv(settings.S3_BUCKET_ENV, bucket.bucket)
-    monkeypatch.setenv(settings.S3_PREFIX_ENV, PREFIX)
-    monkeypatch.setenv(settings.S3_ENDPOINT_URL_ENV, bucket.endpoint_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
-    monkeypatch.setenv("AWS_DEFAULT_REGION", CREDENTIALS["region_name"])
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")  # never the machine's own AWS settings
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    for name, value in landing_zone_env(bucket, PREFIX).items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

@@ -78,6 +78,21 @@ def landed_files(listing: Listing, prefix: str = "") -> list[LandedFile]:
     return files
 
 
+def landing_zone_env(store: LocalObjectStore, prefix: str) -> dict[str, str]:
+    """The environment the package's landing-zone settings read (`settings.S3_*`) for `prefix` in
+    the store's bucket, with moto's credentials and never the machine's own AWS settings."""
+    return {
+        settings.S3_BUCKET_ENV: store.bucket,
+        settings.S3_PREFIX_ENV: prefix,
+        settings.S3_ENDPOINT_URL_ENV: str(store.endpoint_url),
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": CREDENTIALS["region_name"],
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
+
+
 class LocalObjectStore:
     """moto's S3 server on 127.0.0.1 with one empty bucket. Use as a context manager, or start()/stop()."""
 
