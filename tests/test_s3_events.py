@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from landing_objects import DAYS, PREFIX, put_day, put_junk
 
 from dagster_and_etl import bucket_events, settings
 from dagster_and_etl.definitions import build_definitions
@@ -29,9 +29,7 @@ from dagster_and_etl.teaching.live.processes import live_processes_in_group
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import S3_TABLE, read_table, row_counts
 
-PREFIX = "incoming/"
 SENSOR = "s3_event_sensor"
-DAYS = [day.isoformat() for day in source_days()]
 CURSOR_LIMIT_BYTES = 2048  # what a cursor may hold once the queue has been empty
 
 
@@ -81,10 +79,6 @@ def tick(loop: DaemonLikeLoop):
         return loop.tick()
 
 
-def put_day(store: LocalObjectStore, day: str, text: str | None = None) -> None:
-    store.put(f"{PREFIX}{day}.csv", day_csv(date.fromisoformat(day)) if text is None else text)
-
-
 def loaded(loop: DaemonLikeLoop) -> dict[str, int]:
     database = loop.defs.resources["database"].database
     return row_counts(database, S3_TABLE) if Path(database).exists() else {}
@@ -116,10 +110,7 @@ def test_landed_objects_load_and_junk_is_never_requested(bucket, queue_url, inst
     loop = daemon(instance, tmp_path)
     for day in DAYS[:3]:
         put_day(bucket, day)
-    bucket.put(f"{PREFIX}{DAYS[3]}.csv.part", "date,share")  # an upload tool's temporary name
-    bucket.put(f"{PREFIX}.{DAYS[4]}.csv", day_csv(source_days()[4]))  # hidden
-    bucket.put(f"{PREFIX}archive/{DAYS[5]}.csv", day_csv(source_days()[5]))  # a "subfolder"
-    bucket.put(f"{DAYS[6]}.csv", day_csv(source_days()[6]))  # outside the prefix
+    put_junk(bucket)
 
     first = tick(loop)
     assert sorted(first.succeeded) == DAYS[:3] and not first.failed

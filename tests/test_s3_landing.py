@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 import pytest
+from landing_objects import DAYS, PREFIX, put_day, put_junk
 
 from dagster_and_etl import settings
 from dagster_and_etl.csv_format import HEADER_LINE, read_source_text
@@ -25,9 +25,7 @@ from dagster_and_etl.teaching.live.object_store import LocalObjectStore, landing
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import S3_TABLE, read_table, row_counts
 
-PREFIX = "incoming/"
 SENSOR = "s3_sensor"
-DAYS = [day.isoformat() for day in source_days()]
 
 
 @pytest.fixture(scope="module")
@@ -61,19 +59,11 @@ def database(loop: DaemonLikeLoop):
     return loop.defs.resources["database"].database
 
 
-def put_day(store: LocalObjectStore, day: str, text: str | None = None) -> None:
-    store.put(f"{PREFIX}{day}.csv", day_csv(date.fromisoformat(day)) if text is None else text)
-
-
 @pytest.mark.slow
 def test_objects_land_and_load_with_their_version_and_junk_is_never_requested(bucket, loop):
     for day in DAYS[:3]:
         put_day(bucket, day)
-    bucket.put(f"{PREFIX}{DAYS[3]}.csv.part", "date,share")  # an upload tool's temporary name
-    bucket.put(f"{PREFIX}.{DAYS[4]}.csv", day_csv(source_days()[4]))  # hidden
-    bucket.put(f"{PREFIX}archive/{DAYS[5]}.csv", day_csv(source_days()[5]))  # a "subfolder"
-    bucket.put(f"{DAYS[6]}.csv", day_csv(source_days()[6]))  # outside the prefix
-    bucket.put(f"{PREFIX}bad...key.csv", day_csv(source_days()[7]))  # cannot be a partition key
+    put_junk(bucket)
 
     with quiet() as log:
         report = loop.tick()
