@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 import pandas as pd
@@ -145,20 +145,10 @@ def check_lesson_01(
     print("same check results; same rows in", warehouse.DAILY_TABLE, "and", warehouse.DYNAMIC_TABLE)
 
 
-def _daily_tick(schedule: dg.ScheduleDefinition, day: Any) -> datetime:
-    """`day` at the schedule's time of day (a daily cron `M H * * *`), in UTC."""
-    from datetime import timezone
-
-    cron = schedule.cron_schedule
-    assert isinstance(cron, str), f"not one daily cron string: {cron!r}"
-    minute, hour, *rest = cron.split()
-    assert rest == ["*", "*", "*"], f"not a daily schedule: {cron!r}"
-    return datetime(day.year, day.month, day.day, int(hour), int(minute), tzinfo=timezone.utc)
-
-
 def _requested(schedule: dg.ScheduleDefinition, tick_time: datetime) -> list:
+    """The partitions `schedule`'s tick at `tick_time` requests."""
     result = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick_time))
-    return [request.partition_key for request in result.run_requests or []]
+    return [request.partition_key or "" for request in result.run_requests or []]
 
 
 def check_lesson_02(workspace: Any, defs: dg.Definitions, schedule_name: str, job_name: str) -> None:
@@ -174,12 +164,12 @@ def check_lesson_02(workspace: Any, defs: dg.Definitions, schedule_name: str, jo
     days = [date(2018, 1, 22) + timedelta(days=n) for n in range(13)]
     assert_same(
         "requested partitions",
-        {day.isoformat(): _requested(lesson, _daily_tick(lesson, day)) for day in days},
-        {day.isoformat(): _requested(reference, _daily_tick(lesson, day)) for day in days},
+        {day.isoformat(): _requested(lesson, _tick_time(lesson, day)) for day in days},
+        {day.isoformat(): _requested(reference, _tick_time(lesson, day)) for day in days},
     )
 
     def mornings(schedule: dg.ScheduleDefinition, job: dg.JobDefinition) -> dict:
-        tick_time = _daily_tick(lesson, date(2018, 2, 2))
+        tick_time = _tick_time(lesson, date(2018, 2, 2))
         outcomes = {}
         for arrival in ["05:00", "05:45", "08:00"]:
             workspace.remove("2018-02-01.csv")
@@ -204,7 +194,7 @@ def check_lesson_02(workspace: Any, defs: dg.Definitions, schedule_name: str, jo
     runs = assert_same("runs", mornings(lesson, lesson_job), mornings(reference, reference_job))
     print(f"same requested partitions from {days[0]} to {days[-1]}")
     print(
-        f"same runs at {_daily_tick(lesson, days[0]):%H:%M}, file landing at:",
+        f"same runs at {_tick_time(lesson, days[0]):%H:%M}, file landing at:",
         {arrival: ", ".join("success" if ok else "failure" for ok in oks) for arrival, oks in runs.items()},
     )
 
@@ -231,14 +221,7 @@ def assert_alerts_match_reference(
     ours, theirs = lesson.resolve_schedule_def(schedule), reference.resolve_schedule_def(reference_schedule)
 
     def requested(sd: dg.ScheduleDefinition) -> dict[str, list[str]]:
-        results = {
-            day: sd.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=_tick_time(sd, day)))
-            for day in days
-        }
-        return {
-            day.isoformat(): [r.partition_key or "" for r in result.run_requests or []]
-            for day, result in results.items()
-        }
+        return {day.isoformat(): _requested(sd, _tick_time(sd, day)) for day in days}
 
     assert_same("partitions requested", requested(ours), requested(theirs))
     job = reference.resolve_job_def(str(theirs.job_name))
@@ -268,7 +251,6 @@ def assert_alerts_match_reference(
 def _requested_per_tick(steps, definitions, sensor_name: str) -> list[list[str]]:
     """The partitions a sensor requests on each step (`step.land(workspace)`, then one tick through
     `evaluate_tick`, the cursor carried), in a fresh workspace with `definitions(workspace)`."""
-    from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
 
     with LessonWorkspace("check-sensor", with_source_files=False) as ws:
         defs = definitions(ws)
@@ -312,40 +294,37 @@ def assert_same_requests_per_tick(lesson_sensor: dg.SensorDefinition, steps) -> 
     )
 
 
+class _Landings(NamedTuple):
+    """One scripted tick's landings: (day, sample variant, mtime) each."""
+
+    label: str
+    landings: list
+
+    def land(self, workspace: Any) -> None:
+        for day, variant, mtime in self.landings:
+            land_text(workspace, f"{day.isoformat()}.csv", day_csv(day, variant), mtime)
+
+
 def assert_sensor_requests_like_reference(sensor: dg.SensorDefinition, reference: str = "dynamic_sensor") -> str:
     """`sensor` (a folder sensor on the `source` resource) and the package's `reference` sensor,
     each through `evaluate_tick` with its own cursor, request the same partitions on every tick of
     one scripted morning: files on time, a quiet tick, a late file (older mtime), a replaced file."""
     first, second, late = (date.fromisoformat(day) for day in ("2018-02-01", "2018-02-02", "2018-01-31"))
     steps = [
-        ("empty folder", []),
-        ("on time", [(first, "original", arrival_time(first))]),
-        ("next day, on time", [(second, "original", arrival_time(second))]),
-        ("quiet", []),
-        ("late, older mtime", [(late, "original", arrival_time(first) - timedelta(hours=8))]),
-        ("replaced", [(first, "corrected", arrival_time(second) + timedelta(hours=1))]),
-        ("quiet again", []),
+        _Landings("empty folder", []),
+        _Landings("on time", [(first, "original", arrival_time(first))]),
+        _Landings("next day, on time", [(second, "original", arrival_time(second))]),
+        _Landings("quiet", []),
+        _Landings("late, older mtime", [(late, "original", arrival_time(first) - timedelta(hours=8))]),
+        _Landings("replaced", [(first, "corrected", arrival_time(second) + timedelta(hours=1))]),
+        _Landings("quiet again", []),
     ]
-    with LessonWorkspace("checks", with_source_files=False) as workspace:
-        defs = dg.Definitions.merge(workspace.defs, dg.Definitions(sensors=[sensor]))
-        instance = workspace.instance
-        cursors: dict[str, str | None] = {sensor.name: None, reference: None}
-        for label, landings in steps:
-            for day, variant, mtime in landings:
-                land_text(workspace, f"{day.isoformat()}.csv", day_csv(day, variant), mtime)
-            requested = {}
-            for name in cursors:
-                context = dg.build_sensor_context(
-                    cursor=cursors[name],
-                    instance=instance,
-                    instance_ref=instance.get_ref(),
-                    definitions=defs,
-                    resources=defs.resources,
-                )
-                result = defs.resolve_sensor_def(name).evaluate_tick(context)
-                requested[name] = sorted(str(request.partition_key) for request in result.run_requests or [])
-                cursors[name] = result.cursor if result.cursor is not None else cursors[name]
-            assert_same(f"partitions requested at the tick '{label}'", requested[sensor.name], requested[reference])
+    ours = _requested_per_tick(
+        steps, lambda ws: dg.Definitions.merge(ws.defs, dg.Definitions(sensors=[sensor])), sensor.name
+    )
+    theirs = _requested_per_tick(steps, lambda ws: ws.defs, reference)
+    for step, lesson, package in zip(steps, ours, theirs):
+        assert_same(f"partitions requested at the tick '{step.label}'", lesson, package)
     return f"{sensor.name} requests the same partitions as the package's {reference} on all {len(steps)} ticks."
 
 
@@ -364,7 +343,6 @@ def check_lesson_06(bucket_sensor: dg.SensorDefinition, bucket_type: type) -> No
     from dagster_and_etl.sample_data import day_csv
     from dagster_and_etl.teaching.kernel.quiet import quiet
     from dagster_and_etl.teaching.live.object_store import LocalObjectStore, lesson_landing_bucket
-    from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
     from dagster_and_etl.teaching.simulation.run_loop import register_requested_partitions
     from dagster_and_etl.teaching.simulation.ticks import evaluate_sensor
 
@@ -446,7 +424,6 @@ def check_lesson_07(daily_file: dg.AssetSpec, asset: dg.AssetsDefinition, landin
     `definitions_automation` (`daily_file` and `raw_partition_data`)."""
     from dagster_and_etl import automation
     from dagster_and_etl.definitions_automation import build_definitions as automation_definitions
-    from dagster_and_etl.teaching.sandbox.workspace import LessonWorkspace
     from dagster_and_etl.teaching.simulation.mornings import play_conditions
 
     with (
