@@ -148,20 +148,6 @@ def add_generated_files(folder: Path, start: int, stop: int) -> None:
         (folder / generated_file_name(index)).write_bytes(GENERATED_FILE_TEXT)
 
 
-@contextmanager
-def env_var(name: str, value: str) -> Iterator[None]:
-    """Set an environment variable for the duration of a block."""
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
-
-
 def git_commit() -> str | None:
     try:
         return subprocess.run(

@@ -29,7 +29,6 @@ import dagster as dg
 from bench_common import (
     RESULTS_DIR,
     add_generated_files,
-    env_var,
     median,
     ms,
     print_table,
@@ -43,6 +42,7 @@ from dagster_and_etl import settings
 from dagster_and_etl.dagster_private import PARTITION_NAME_TAG, RUN_KEY_TAG
 from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.defs.sensors import dynamic_sensor
+from dagster_and_etl.teaching.live.processes import environment
 from dagster_and_etl.teaching.simulation.run_loop import evaluate_sensor, register_requested_partitions
 
 SENSOR_NAME = dynamic_sensor.name
@@ -55,7 +55,7 @@ def drain(defs: dg.Definitions, instance: dg.DagsterInstance, cap: int, file_cou
     """Tick from an empty cursor until a tick requests nothing; time each tick."""
     cursor, ticks = None, []
     requested: set[str | None] = set()
-    with env_var(settings.MAX_RUNS_PER_TICK_ENV, str(cap)):
+    with environment({settings.MAX_RUNS_PER_TICK_ENV: str(cap)}):
         while True:
             evaluate_seconds, data = timed(lambda: evaluate_sensor(defs, instance, SENSOR_NAME, cursor))
             register_seconds, registered = timed(lambda: register_requested_partitions(instance, data))

@@ -47,7 +47,8 @@ import yaml
 from bench_common import RESULTS_DIR, print_table, write_results
 
 from dagster_and_etl.dagster_private import GlobalOpConcurrencyLimitsCounter, RunOpConcurrency
-from dagster_and_etl.teaching.live.postgres import STORAGES, PostgresCluster, environment, instance_config
+from dagster_and_etl.teaching.live.postgres import STORAGES, PostgresCluster, instance_config
+from dagster_and_etl.teaching.live.processes import environment
 from dagster_and_etl.warehouse import WRITER_POOL
 
 STEP_KEY = "raw_dynamic_partition_data"

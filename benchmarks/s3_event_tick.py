@@ -53,6 +53,7 @@ def listing_cursor(defs) -> str:
 def measure(size: int, repeats: int, store, instance) -> dict:
     from dagster_and_etl import settings
     from dagster_and_etl.definitions import build_definitions
+    from dagster_and_etl.teaching.live.processes import environment
     from dagster_and_etl.teaching.simulation.ticks import evaluate_sensor
 
     seed(store.bucket, 0, size)
@@ -62,7 +63,7 @@ def measure(size: int, repeats: int, store, instance) -> dict:
         defs = build_definitions(root)
         cursors = {"s3_sensor": listing_cursor(defs), "s3_event_sensor": None}
         # The event sensor's first ticks: S3's test event, then the reconciliation, a page a tick.
-        with bench.env_var(settings.MAX_RUNS_PER_TICK_ENV, str(bucket_page())):
+        with environment({settings.MAX_RUNS_PER_TICK_ENV: str(bucket_page())}):
             while True:
                 data = evaluate_sensor(defs, instance, "s3_event_sensor", cursors["s3_event_sensor"])
                 cursors["s3_event_sensor"] = data.cursor

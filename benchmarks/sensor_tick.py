@@ -47,7 +47,6 @@ from bench_common import (
     GENERATED_FILE_TEXT,
     RESULTS_DIR,
     add_generated_files,
-    env_var,
     generated_file_name,
     median,
     ms,
@@ -67,6 +66,7 @@ from dagster_and_etl.defs.resources import SourceFolder
 from dagster_and_etl.defs.sensors import dynamic_sensor
 from dagster_and_etl.file_scan import run_key
 from dagster_and_etl.sample_data import stamp
+from dagster_and_etl.teaching.live.processes import environment
 from dagster_and_etl.teaching.simulation.run_loop import evaluate_sensor
 
 REFERENCE_SENSOR_NAME = dynamic_sensor.name
@@ -136,7 +136,7 @@ def settle(contenders: Contenders, file_count: int) -> dict[str, str]:
     registered = set(contenders.instance.get_dynamic_partitions(file_partitions.name))
     keys = [generated_file_name(i)[: -len(".csv")] for i in range(file_count)]
     contenders.instance.add_dynamic_partitions(file_partitions.name, [k for k in keys if k not in registered])
-    with env_var(settings.MAX_RUNS_PER_TICK_ENV, str(file_count)):
+    with environment({settings.MAX_RUNS_PER_TICK_ENV: str(file_count)}):
         first = contenders.reference(None)
         digest_set = contenders.digest_set(None).cursor
     assert len(first.run_requests) == file_count, "the reference sensor's first tick should request every file"
@@ -502,7 +502,7 @@ def main(argv: list[str] | None = None) -> dict:
     with (
         temporary_data_root("tick") as root,
         dg.instance_for_test() as instance,
-        env_var(settings.SENSOR_SETTLE_ENV, str(SETTLE_SECONDS)),
+        environment({settings.SENSOR_SETTLE_ENV: str(SETTLE_SECONDS)}),
     ):
         contenders = Contenders(root, instance)
         created = 0

@@ -135,8 +135,7 @@ def run_key(name: str, mtime_ns: int, size: int, etag: str = "", landed_ns: int 
 
 def legacy_run_key(name: str, mtime_ns: int, size: int, etag: str = "") -> str:
     """The run key before keys named a file's landing: `name@mtime_ns:size` (an object's is unchanged)."""
-    key = f"{name}@{mtime_ns}:{size}"
-    return f"{key}:{etag}" if etag else key
+    return run_key(name, mtime_ns, size, etag)
 
 
 def run_key_digest(run_key: str) -> bytes:

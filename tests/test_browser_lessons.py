@@ -41,8 +41,7 @@ import pytest
 from repo_scripts import make_learner_notebooks as learner
 
 from dagster_and_etl.teaching.live import chromium
-from dagster_and_etl.teaching.live.dagster_dev import free_port
-from dagster_and_etl.teaching.live.processes import stop_process_group
+from dagster_and_etl.teaching.live.processes import free_port, stop_process_group
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 # The learner copies, main path and deep dives (`learner/NN_*.ipynb`, `learner/deep_dives/*.ipynb`),

@@ -15,8 +15,7 @@ import pytest
 from test_reliability_security import printed_start_link, start_open_lessons
 
 from dagster_and_etl.teaching.live import chromium
-from dagster_and_etl.teaching.live.dagster_dev import free_port
-from dagster_and_etl.teaching.live.processes import stop_process_group
+from dagster_and_etl.teaching.live.processes import free_port, stop_process_group
 
 pytestmark = pytest.mark.browser
 

@@ -58,6 +58,7 @@ from dagster_and_etl.defs.assets import load_partition_file
 from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
+from dagster_and_etl.teaching.live.processes import environment
 from dagster_and_etl.teaching.simulation.run_loop import RUN_KEY_TAG, DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 
@@ -471,51 +472,45 @@ def loaded_rows(table: pd.DataFrame, key: str) -> list[tuple]:
 def check_history(instance: dg.DagsterInstance, loop_class: type[DaemonLikeLoop], history, max_runs: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="reliability-history-"))
     tuning = {etl_settings.MAX_RUNS_PER_TICK_ENV: str(max_runs), etl_settings.SENSOR_SETTLE_ENV: str(SETTLE_SECONDS)}
-    previous = {name: os.environ.get(name) for name in tuning}
-    os.environ.update(tuning)
-    folder = None
-    try:
-        folder = SourceFolderHistory(etl_settings.source_dir(root))
-        loop = loop_class(build_definitions(root), instance)
-        cursor_was_lost = False
-        with DuringScan(folder) as during_scan:
-            for event in history:
-                if isinstance(event, Tick):
-                    loop.tick()
-                elif isinstance(event, ForgetCursor):
-                    loop.cursor, cursor_was_lost = event.garbage, True
-                elif isinstance(event, RunQueue):
-                    if isinstance(loop, QueuedLoadLoop):
-                        loop.run_queue()
-                elif isinstance(event, LandDuringScan):
-                    during_scan.landings.append(event)
-                elif isinstance(event, StepClock):
-                    during_scan.step(event)
-                elif isinstance(event, Settle):
-                    time.sleep(SETTLE_SECONDS * 1.2)
-                else:
-                    folder.apply(event)
-            # Drain, and again while a drain's scan landed a file (its tick may not have listed it).
-            while True:
-                waiting = len(during_scan.landings)
-                loop.drain(max_ticks=50)
-                if not waiting:
-                    break
-        if isinstance(loop, QueuedLoadLoop):
-            loop.run_queue()
-        # A clock stepped back asks again for the files changed since (the daemon skips them).
-        assert_outcome(
-            instance, loop, folder, etl_settings.database_path(root), cursor_was_lost or during_scan.stepped_back
-        )
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        shutil.rmtree(root, ignore_errors=True)
-        if folder is not None:
-            shutil.rmtree(folder.backups, ignore_errors=True)
+    with environment(tuning):
+        folder = None
+        try:
+            folder = SourceFolderHistory(etl_settings.source_dir(root))
+            loop = loop_class(build_definitions(root), instance)
+            cursor_was_lost = False
+            with DuringScan(folder) as during_scan:
+                for event in history:
+                    if isinstance(event, Tick):
+                        loop.tick()
+                    elif isinstance(event, ForgetCursor):
+                        loop.cursor, cursor_was_lost = event.garbage, True
+                    elif isinstance(event, RunQueue):
+                        if isinstance(loop, QueuedLoadLoop):
+                            loop.run_queue()
+                    elif isinstance(event, LandDuringScan):
+                        during_scan.landings.append(event)
+                    elif isinstance(event, StepClock):
+                        during_scan.step(event)
+                    elif isinstance(event, Settle):
+                        time.sleep(SETTLE_SECONDS * 1.2)
+                    else:
+                        folder.apply(event)
+                # Drain, and again while a drain's scan landed a file (its tick may not have listed it).
+                while True:
+                    waiting = len(during_scan.landings)
+                    loop.drain(max_ticks=50)
+                    if not waiting:
+                        break
+            if isinstance(loop, QueuedLoadLoop):
+                loop.run_queue()
+            # A clock stepped back asks again for the files changed since (the daemon skips them).
+            assert_outcome(
+                instance, loop, folder, etl_settings.database_path(root), cursor_was_lost or during_scan.stepped_back
+            )
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+            if folder is not None:
+                shutil.rmtree(folder.backups, ignore_errors=True)
 
 
 def assert_outcome(instance, loop: DaemonLikeLoop, folder: SourceFolderHistory, database: Path, may_ask_again: bool):

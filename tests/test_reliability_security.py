@@ -28,8 +28,8 @@ from dagster_and_etl.definitions import build_definitions
 from dagster_and_etl.defs.partitions import file_partitions
 from dagster_and_etl.file_scan import CSV_SUFFIX
 from dagster_and_etl.sample_data import FIRST_DAY, day_csv
-from dagster_and_etl.teaching.live.dagster_dev import HOST, free_port
-from dagster_and_etl.teaching.live.processes import stop_process_group
+from dagster_and_etl.teaching.live.dagster_dev import HOST
+from dagster_and_etl.teaching.live.processes import free_port, stop_process_group
 from dagster_and_etl.teaching.simulation.run_loop import DaemonLikeLoop
 from dagster_and_etl.warehouse import DYNAMIC_TABLE, read_table
 

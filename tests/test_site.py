@@ -25,8 +25,7 @@ import pytest
 from repo_scripts import build_site
 
 from dagster_and_etl.teaching.live import chromium
-from dagster_and_etl.teaching.live.dagster_dev import free_port
-from dagster_and_etl.teaching.live.processes import stop_process_group
+from dagster_and_etl.teaching.live.processes import free_port, stop_process_group
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

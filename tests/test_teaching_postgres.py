@@ -11,7 +11,8 @@ import sqlalchemy
 import yaml
 
 from dagster_and_etl import settings
-from dagster_and_etl.teaching.live.postgres import DRIVER_SCHEME, PostgresCluster, environment, instance_config
+from dagster_and_etl.teaching.live.postgres import DRIVER_SCHEME, PostgresCluster, instance_config
+from dagster_and_etl.teaching.live.processes import environment
 
 
 def test_the_postgres_file_adds_storage_only_and_keeps_the_pool_settings_in_one_place():

@@ -13,7 +13,6 @@ import atexit
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,17 +27,11 @@ import yaml
 from dagster_and_etl import settings
 from dagster_and_etl.dagster_private import AUTOMATION_TICK_SETTLE_SECONDS_ENV_VAR
 from dagster_and_etl.defs.sensors import dynamic_sensor
-from dagster_and_etl.teaching.live.postgres import environment, instance_config
-from dagster_and_etl.teaching.live.processes import stop_process_group
+from dagster_and_etl.teaching.live.postgres import instance_config
+from dagster_and_etl.teaching.live.processes import environment, free_port, stop_process_group
 from dagster_and_etl.writer_pool import record_writer_pool
 
 HOST = settings.LOOPBACK_HOST
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 _RUNNING_SERVERS: set[DagsterDevServer] = set()

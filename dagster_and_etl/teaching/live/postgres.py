@@ -21,19 +21,17 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import yaml
 
 from dagster_and_etl import settings
+from dagster_and_etl.teaching.live.processes import free_port
 
 HOST = settings.LOOPBACK_HOST
 BIN_DIR = Path("/usr/lib/postgresql/15/bin")  # Debian's `postgresql` package (PostgreSQL 15)
@@ -54,28 +52,6 @@ def instance_config(storage: str = "sqlite") -> dict:
     if storage == "postgres":
         text += "\n" + settings.POSTGRES_INSTANCE_CONFIG.read_text()
     return yaml.safe_load(text)
-
-
-@contextmanager
-def environment(variables: Mapping[str, str]) -> Iterator[None]:
-    """Set `variables` in this process's environment for the block (an instance config's `env:`
-    fields are read when an instance loads), then put back what was there."""
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def _server_pid(data_dir: Path) -> int | None:
@@ -197,7 +173,7 @@ class PostgresCluster:
                 timeout=timeout_seconds,
             )
             password_file.unlink()
-            self.port = _free_port()
+            self.port = free_port()
             server_options = f"-h {HOST} -p {self.port} -k {self.folder} -c fsync=off -c full_page_writes=off"
             starter = subprocess.Popen(
                 self._as_server_user(

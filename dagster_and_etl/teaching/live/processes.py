@@ -1,12 +1,41 @@
-"""Stopping a server that was started in a process group of its own, by that group's id."""
+"""A server's process: a free loopback port for it, environment variables set for a block, and
+stopping it, when it was started in a process group of its own, by that group's id."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+
+from dagster_and_etl import settings
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback address now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind((settings.LOOPBACK_HOST, 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set `variables` in this process's environment for the block (an instance config's `env:`
+    fields are read when an instance loads), then put back what was there."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def live_processes_in_group(pgid: int) -> list[int]:
